@@ -1,0 +1,1 @@
+"""counselbot: a mental-health support bot. Complements human care; never replaces it."""

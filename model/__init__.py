@@ -1,0 +1,1 @@
+"""Inference: the model worker, its backends, prompt building and model loading."""

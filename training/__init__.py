@@ -1,0 +1,1 @@
+"""The fine-tuning pipeline: data preparation, QLoRA training with TRL, evaluation."""
