@@ -1,0 +1,394 @@
+"""Users, consent, sessions, transcripts, assessments, the turn ledger, export and erase.
+
+The consent gate lives here as the last line of defence: `add_message` writes text only
+when the user's current consent is granted, whatever the caller believes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+
+from bot.core.types import ConsentState, Platform, SessionState, UserRef
+from bot.safety.levels import Category, RiskLevel
+from bot.store import db
+from bot.store.crypto import Cipher
+from bot.store.models import (
+    Assessment,
+    AuditEntry,
+    ConsentRecord,
+    Flag,
+    FlagMessage,
+    FlagNote,
+    Message,
+    Session,
+    Turn,
+    User,
+)
+from bot.store.records import MessageRecord, SessionRecord, TurnRecord, UserRecord
+
+
+class TurnStatus:
+    """What became of an accepted message."""
+
+    PENDING = "pending"  # accepted, not yet answered
+    ANSWERED = "answered"  # a reply (model, fallback or scripted) was delivered
+    HANDED_OVER = "handed_over"  # a moderator took the conversation over first
+    FAILED = "failed"  # could not be answered (delivery failed, or lost to a restart)
+
+
+@dataclass(frozen=True)
+class AcceptedMessage:
+    session: SessionRecord  # after the update
+    turn_id: int
+    stored: bool  # whether the text was written (consent granted)
+    previous_level: RiskLevel  # the session's tier before this message
+
+
+def _user(row: User, created: bool = False) -> UserRecord:
+    return UserRecord(
+        id=row.id,
+        platform=Platform(row.platform),
+        platform_user_id=row.platform_user_id,
+        chat_ref=row.chat_ref,
+        locale=row.locale,
+        country=row.country,
+        consent=ConsentState(row.consent),
+        blocked=row.blocked,
+        unreachable=row.unreachable,
+        created=created,
+    )
+
+
+def _session(row: Session) -> SessionRecord:
+    return SessionRecord(
+        id=row.id,
+        user_id=row.user_id,
+        state=SessionState(row.state),
+        level=RiskLevel(row.level),
+        categories=tuple(Category(c) for c in row.categories),
+        scripted=row.scripted,
+        started_at=row.started_at,
+    )
+
+
+class UserRepository:
+    def __init__(self, engine: AsyncEngine, cipher: Cipher) -> None:
+        self._engine = engine
+        self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+        self._cipher = cipher
+
+    # Users -------------------------------------------------------------------------
+
+    async def get_or_create(self, ref: UserRef, chat_ref: str, locale: str | None, now: datetime) -> UserRecord:
+        async with self._sessions.begin() as s:
+            row = await s.scalar(
+                select(User).where(User.platform == ref.platform.value, User.platform_user_id == ref.user_id)
+            )
+            if row is None:
+                row = User(
+                    platform=ref.platform.value,
+                    platform_user_id=ref.user_id,
+                    chat_ref=chat_ref,
+                    locale=locale,
+                    consent=ConsentState.UNKNOWN.value,
+                    blocked=False,
+                    unreachable=False,
+                    created_at=now,
+                    last_seen_at=now,
+                )
+                s.add(row)
+                await s.flush()
+                return _user(row, created=True)
+            row.chat_ref = chat_ref
+            row.locale = locale or row.locale
+            row.last_seen_at = now
+            row.unreachable = False
+            return _user(row)
+
+    async def find(self, ref: UserRef) -> UserRecord | None:
+        async with self._sessions() as s:
+            row = await s.scalar(
+                select(User).where(User.platform == ref.platform.value, User.platform_user_id == ref.user_id)
+            )
+            return None if row is None else _user(row)
+
+    async def get(self, user_id: int) -> UserRecord | None:
+        async with self._sessions() as s:
+            row = await s.get(User, user_id)
+            return None if row is None else _user(row)
+
+    async def set_consent(self, user_id: int, state: ConsentState, notice_version: int, now: datetime) -> None:
+        async with self._sessions.begin() as s:
+            await s.execute(
+                update(User).where(User.id == user_id).values(consent=state.value, consent_version=notice_version)
+            )
+            s.add(ConsentRecord(user_id=user_id, state=state.value, notice_version=notice_version, at=now))
+
+    async def set_country(self, user_id: int, country: str | None) -> None:
+        await self._set(user_id, country=country)
+
+    async def set_blocked(self, user_id: int, blocked: bool) -> None:
+        await self._set(user_id, blocked=blocked)
+
+    async def set_unreachable(self, user_id: int, unreachable: bool) -> None:
+        await self._set(user_id, unreachable=unreachable)
+
+    async def _set(self, user_id: int, **values: Any) -> None:
+        async with self._sessions.begin() as s:
+            await s.execute(update(User).where(User.id == user_id).values(**values))
+
+    # Sessions ------------------------------------------------------------------------
+
+    async def current_session(self, user_id: int, now: datetime) -> SessionRecord:
+        """The user's open session, created when there is none."""
+        async with self._sessions.begin() as s:
+            row = await s.scalar(
+                select(Session)
+                .where(Session.user_id == user_id, Session.state != SessionState.CLOSED.value)
+                .order_by(Session.id.desc())
+                .limit(1)
+            )
+            if row is None:
+                row = Session(
+                    user_id=user_id,
+                    state=SessionState.AI.value,
+                    level=0,
+                    categories=[],
+                    scripted=False,
+                    started_at=now,
+                    updated_at=now,
+                )
+                s.add(row)
+                await s.flush()
+            return _session(row)
+
+    async def get_session(self, session_id: int) -> SessionRecord | None:
+        async with self._sessions() as s:
+            row = await s.get(Session, session_id)
+            return None if row is None else _session(row)
+
+    async def update_session(
+        self,
+        session_id: int,
+        now: datetime,
+        *,
+        state: SessionState | None = None,
+        level: RiskLevel | None = None,
+        categories: Sequence[Category] | None = None,
+        scripted: bool | None = None,
+    ) -> None:
+        values: dict[str, Any] = {"updated_at": now}
+        if state is not None:
+            values["state"] = state.value
+        if level is not None:
+            values["level"] = int(level)
+        if categories is not None:
+            values["categories"] = sorted({c.value for c in categories})
+        if scripted is not None:
+            values["scripted"] = scripted
+        async with self._sessions.begin() as s:
+            await s.execute(update(Session).where(Session.id == session_id).values(**values))
+
+    # Transcripts ------------------------------------------------------------------------
+
+    async def add_message(self, user_id: int, session_id: int, role: str, text: str, now: datetime) -> bool:
+        """Store one transcript line, encrypted, only if consent is granted now. Returns whether stored."""
+        async with self._sessions.begin() as s:
+            consent = await s.scalar(select(User.consent).where(User.id == user_id))
+            if consent is None or not ConsentState(consent).allows_storage:
+                return False
+            s.add(Message(session_id=session_id, user_id=user_id, role=role, body=self._cipher.encrypt(text), at=now))
+            return True
+
+    async def recent_messages(self, session_id: int, limit: int) -> list[MessageRecord]:
+        async with self._sessions() as s:
+            rows = (
+                await s.scalars(select(Message).where(Message.session_id == session_id).order_by(Message.id.desc()).limit(limit))
+            ).all()
+        return [MessageRecord(r.role, self._cipher.decrypt(r.body), r.at) for r in reversed(rows)]
+
+    async def purge_transcripts(self, now: datetime, retention_days: int) -> int:
+        """Delete transcript lines older than the retention period; returns how many."""
+        async with self._sessions.begin() as s:
+            result = await s.execute(delete(Message).where(Message.at < now - timedelta(days=retention_days)))
+        await db.checkpoint(self._engine)
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+    # Accepting a message -----------------------------------------------------------------
+
+    async def accept_message(
+        self,
+        user_id: int,
+        text: str,
+        now: datetime,
+        *,
+        level: RiskLevel,
+        categories: Sequence[Category],
+        reasons: Sequence[str],
+    ) -> AcceptedMessage:
+        """In one transaction: find or open the session, record the turn and the risk
+        assessment, raise the session's tier (never lower it), and store the text only
+        if the user's consent is granted now."""
+        async with self._sessions.begin() as s:
+            user = await s.get(User, user_id)
+            assert user is not None, "accept_message for an unknown user"
+            row = await s.scalar(
+                select(Session)
+                .where(Session.user_id == user_id, Session.state != SessionState.CLOSED.value)
+                .order_by(Session.id.desc())
+                .limit(1)
+            )
+            if row is None:
+                row = Session(user_id=user_id, state=SessionState.AI.value, level=0, categories=[], scripted=False, started_at=now, updated_at=now)
+                s.add(row)
+                await s.flush()
+            previous = RiskLevel(row.level)
+            if level > row.level:
+                row.level = int(level)
+            merged = sorted(set(row.categories) | {c.value for c in categories})
+            if merged != row.categories:
+                row.categories = merged
+            row.updated_at = now
+            turn = Turn(user_id=user_id, session_id=row.id, status=TurnStatus.PENDING, received_at=now)
+            s.add(turn)
+            s.add(Assessment(session_id=row.id, user_id=user_id, level=int(level), categories=[c.value for c in categories], reasons=list(reasons), at=now))
+            stored = ConsentState(user.consent).allows_storage
+            if stored:
+                s.add(Message(session_id=row.id, user_id=user_id, role="user", body=self._cipher.encrypt(text), at=now))
+            await s.flush()
+            return AcceptedMessage(_session(row), turn.id, stored, previous)
+
+    async def delete_transcript(self, user_id: int) -> int:
+        """Delete the user's stored transcript (consent revoked); returns how many lines."""
+        async with self._sessions.begin() as s:
+            result = await s.execute(delete(Message).where(Message.user_id == user_id))
+        await db.checkpoint(self._engine)
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+    # Assessments and turns ------------------------------------------------------------------
+
+    async def record_assessment(
+        self,
+        user_id: int,
+        session_id: int,
+        level: RiskLevel,
+        categories: Sequence[Category],
+        reasons: Sequence[str],
+        now: datetime,
+    ) -> None:
+        async with self._sessions.begin() as s:
+            s.add(
+                Assessment(
+                    session_id=session_id,
+                    user_id=user_id,
+                    level=int(level),
+                    categories=[c.value for c in categories],
+                    reasons=list(reasons),
+                    at=now,
+                )
+            )
+
+    async def open_turn(self, user_id: int, session_id: int, now: datetime) -> int:
+        async with self._sessions.begin() as s:
+            row = Turn(user_id=user_id, session_id=session_id, status=TurnStatus.PENDING, received_at=now)
+            s.add(row)
+            await s.flush()
+            return row.id
+
+    async def finish_turns(self, turn_ids: Sequence[int], status: str, now: datetime) -> None:
+        if not turn_ids:
+            return
+        async with self._sessions.begin() as s:
+            await s.execute(update(Turn).where(Turn.id.in_(turn_ids)).values(status=status, finished_at=now))
+
+    async def pending_turns(self) -> list[TurnRecord]:
+        async with self._sessions() as s:
+            rows = (await s.scalars(select(Turn).where(Turn.status == TurnStatus.PENDING).order_by(Turn.id))).all()
+        return [TurnRecord(r.id, r.user_id, r.session_id, r.status, r.received_at) for r in rows]
+
+    async def turn_counts(self) -> dict[str, int]:
+        async with self._sessions() as s:
+            rows = (await s.execute(select(Turn.status, func.count()).group_by(Turn.status))).all()
+        return {status: count for status, count in rows}
+
+    # Export and erase ------------------------------------------------------------------
+
+    async def export(self, user_id: int) -> dict[str, Any]:
+        """Everything stored about the user, decrypted, as JSON-ready data."""
+        async with self._sessions() as s:
+            user = await s.get(User, user_id)
+            if user is None:
+                return {}
+            consents = (await s.scalars(select(ConsentRecord).where(ConsentRecord.user_id == user_id).order_by(ConsentRecord.id))).all()
+            sessions = (await s.scalars(select(Session).where(Session.user_id == user_id).order_by(Session.id))).all()
+            messages = (await s.scalars(select(Message).where(Message.user_id == user_id).order_by(Message.id))).all()
+            assessments = (await s.scalars(select(Assessment).where(Assessment.user_id == user_id).order_by(Assessment.id))).all()
+            flags = (await s.scalars(select(Flag).where(Flag.user_id == user_id).order_by(Flag.id))).all()
+            flag_texts = {
+                f.id: [
+                    self._cipher.decrypt(m.body)
+                    for m in (await s.scalars(select(FlagMessage).where(FlagMessage.flag_id == f.id).order_by(FlagMessage.id))).all()
+                ]
+                for f in flags
+            }
+        return {
+            "user": {
+                "platform": user.platform,
+                "platform_user_id": user.platform_user_id,
+                "country": user.country,
+                "locale": user.locale,
+                "consent": user.consent,
+                "created_at": user.created_at.isoformat(),
+            },
+            "consent_history": [{"state": c.state, "notice_version": c.notice_version, "at": c.at.isoformat()} for c in consents],
+            "sessions": [
+                {"id": x.id, "state": x.state, "risk_level": RiskLevel(x.level).label, "started_at": x.started_at.isoformat()}
+                for x in sessions
+            ],
+            "messages": [
+                {"session": m.session_id, "role": m.role, "text": self._cipher.decrypt(m.body), "at": m.at.isoformat()}
+                for m in messages
+            ],
+            "risk_assessments": [
+                {"level": RiskLevel(a.level).label, "categories": a.categories, "reasons": a.reasons, "at": a.at.isoformat()}
+                for a in assessments
+            ],
+            "flags": [
+                {
+                    "id": f.id,
+                    "level": RiskLevel(f.level).label,
+                    "categories": f.categories,
+                    "status": f.status,
+                    "created_at": f.created_at.isoformat(),
+                    "flagged_messages": flag_texts[f.id],
+                }
+                for f in flags
+            ],
+        }
+
+    async def erase(self, user_id: int) -> bool:
+        """Erase the user: every row with their id or text. Flags keep tier, categories
+        and times, and lose text, user and session. Returns whether the user existed."""
+        async with self._sessions.begin() as s:
+            user = await s.get(User, user_id)
+            if user is None:
+                return False
+            actor_ref = f"{user.platform}:{user.platform_user_id}"
+            flag_ids = select(Flag.id).where(Flag.user_id == user_id).scalar_subquery()
+            await s.execute(delete(FlagMessage).where(FlagMessage.flag_id.in_(flag_ids)))
+            await s.execute(delete(FlagNote).where(FlagNote.flag_id.in_(flag_ids)))
+            await s.execute(
+                update(Flag).where(Flag.user_id == user_id).values(user_id=None, session_id=None, user_label="erased")
+            )
+            await s.execute(
+                update(AuditEntry).where(AuditEntry.actor_ref == actor_ref).values(actor_ref="erased", actor_name="erased")
+            )
+            await s.execute(delete(User).where(User.id == user_id))
+        await db.checkpoint(self._engine)
+        return True
