@@ -10,6 +10,7 @@ from bot.config import Settings
 from bot.store import db
 from bot.store.crypto import Cipher
 from bot.store.flags import FlagRepository
+from bot.store.outbox import OutboxRepository
 from bot.store.users import UserRepository
 
 
@@ -21,6 +22,7 @@ class Store:
     cipher: Cipher
     users: UserRepository
     flags: FlagRepository
+    outbox: OutboxRepository
 
     def label(self, platform: str, platform_user_id: str) -> str:
         """The pseudonym moderators see for a user."""
@@ -41,4 +43,10 @@ async def open_store(settings: Settings, *, check_migrated: bool = True) -> Stor
     except BaseException:
         await engine.dispose()
         raise
-    return Store(engine=engine, cipher=cipher, users=UserRepository(engine, cipher), flags=FlagRepository(engine, cipher))
+    return Store(
+        engine=engine,
+        cipher=cipher,
+        users=UserRepository(engine, cipher),
+        flags=FlagRepository(engine, cipher),
+        outbox=OutboxRepository(engine, cipher),
+    )

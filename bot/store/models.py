@@ -221,5 +221,19 @@ class AuditEntry(Base):
     detail: Mapped[str] = mapped_column(String(256), default="")
 
 
+class OutboxEntry(Base):
+    """A message for a user written by a process that cannot reach the user's platform
+    (the `counselbot mod` terminal); the bot process delivers it. `body` is ciphertext."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    buttons: Mapped[list[list[str]]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)

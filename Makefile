@@ -1,0 +1,36 @@
+# Two commands on a fresh machine:  `make run`  and  `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test test-fast setup install bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e ".[test]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# A transcript key in .env (generated once), the database migrated, the default model cached.
+setup: $(STAMP)
+	$(BIN)/counselbot setup
+
+run: setup
+	$(BIN)/counselbot run
+
+test: setup
+	$(BIN)/python -m pytest
+
+test-fast: setup
+	$(BIN)/python -m pytest -m "not slow"
+
+bench: setup
+	$(BIN)/python bench/risk.py
+	$(BIN)/python bench/worker.py
+	$(BIN)/python bench/load.py --users 1000
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis
