@@ -248,13 +248,20 @@ def encode(tokenizer: Any, record: dict[str, list[dict[str, str]]], max_length: 
 
 
 def encode_pairs(
-    tokenizer: Any, pairs: Sequence[Pair], *, max_length: int | None, system_prompt: str | None = None
+    tokenizer: Any,
+    pairs: Sequence[Pair],
+    *,
+    max_length: int | None,
+    system_prompt: str | None = None,
+    limit: int | None = None,
 ) -> tuple[list[Encoded], int]:
     """Encode pairs for training or evaluation; returns the examples and how many were
-    dropped as longer than `max_length`."""
+    dropped as longer than `max_length`. Stops once `limit` examples are kept."""
     encoded: list[Encoded] = []
     dropped = 0
     for pair in pairs:
+        if limit is not None and len(encoded) >= limit:
+            break
         example = encode(tokenizer, to_prompt_completion(pair, system_prompt), max_length)
         if example is None:
             dropped += 1
