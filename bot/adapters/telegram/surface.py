@@ -1,0 +1,193 @@
+"""The moderator group as a `ModeratorSurface`: flag topics (or cards to reply to).
+
+In a forum group each flag gets its own topic, opened by the flag card; elsewhere the
+card is a message moderators reply to, and every relayed message is another reference
+they may reply to. The core stores the references; this class keeps only a cache of
+which message is the card in each topic (`topic:` references carry the topic, which is
+all an incoming moderator message knows). After a restart the cache is empty: the card
+is learnt again from the next button press on it, and until then a state change posts a
+fresh card in the topic instead of editing the old one.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from telegram import Bot, LinkPreviewOptions, Message, ReplyParameters
+from telegram.constants import ParseMode
+from telegram.error import BadRequest
+
+from bot.adapters.telegram.delivery import RetryPolicy, deliver
+from bot.adapters.telegram.refs import FlagRef, ReplyRef, TopicRef, parse_ref
+from bot.adapters.telegram.render import flag_card, flag_keyboard, relay_html, topic_color, topic_name
+from bot.core.types import FlagView
+from bot.errors import DeliveryError
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+_NOT_MODIFIED = "message is not modified"
+_CARD_GONE = ("message to edit not found", "message can't be edited", "message_id_invalid")
+
+
+class ModeratorGroup:
+    """Posts, edits and relays flags in the configured moderator group."""
+
+    def __init__(self, chat_id: int | None, policy: RetryPolicy) -> None:
+        self.chat_id = chat_id
+        self._policy = policy
+        self._bot: Bot | None = None
+        self.forum = False
+        self._cards: dict[TopicRef, int] = {}
+
+    async def bind(self, bot: Bot) -> None:
+        """Use `bot` from now on and find out whether the group has topics."""
+        self._bot = bot
+        if self.chat_id is None:
+            return
+        try:
+            chat = await self._call(lambda: bot.get_chat(self._require_chat()), "getChat")
+        except DeliveryError as exc:
+            log.error("moderator group %s is not reachable (%s); flags will fail until it is", self.chat_id, exc)
+            return
+        self.forum = bool(chat.is_forum)
+        log.info("moderator group %s: %s", self.chat_id, "forum topics" if self.forum else "reply mode")
+
+    def learn_card(self, chat_id: int, thread_id: int | None, message_id: int) -> None:
+        """Remember a topic's card (seen in a button press on it)."""
+        if thread_id is not None:
+            self._cards[TopicRef(chat_id, thread_id)] = message_id
+
+    def ref_for(self, message: Message) -> FlagRef | None:
+        """The reference a moderator's message in the group answers to, if any."""
+        if message.is_topic_message and message.message_thread_id is not None:
+            return TopicRef(message.chat_id, message.message_thread_id)
+        if message.reply_to_message is not None:
+            return ReplyRef(message.chat_id, message.reply_to_message.message_id)
+        return None
+
+    async def post(self, view: FlagView) -> str:
+        bot, chat = self._require_bot(), self._require_chat()
+        if self.forum:
+            try:
+                topic = await self._call(
+                    lambda: bot.create_forum_topic(chat, topic_name(view), icon_color=topic_color(view)),
+                    "createForumTopic",
+                )
+            except DeliveryError as exc:
+                if not isinstance(exc.__cause__, BadRequest):
+                    raise
+                log.warning("cannot create topics in group %s (%s); replying to cards instead", chat, exc)
+                self.forum = False
+            else:
+                ref = TopicRef(chat, topic.message_thread_id)
+                await self._send_card(bot, ref, view)
+                return str(ref)
+        card = await self._call(
+            lambda: bot.send_message(
+                chat,
+                flag_card(view, forum=False),
+                parse_mode=ParseMode.HTML,
+                reply_markup=flag_keyboard(view.flag_id, view.actions),
+                link_preview_options=NO_PREVIEW,
+            ),
+            "sendMessage",
+        )
+        return str(ReplyRef(chat, card.message_id))
+
+    async def update(self, ref: str, view: FlagView) -> None:
+        bot, parsed = self._require_bot(), _parse(ref)
+        if isinstance(parsed, ReplyRef):
+            await self._edit_card(bot, parsed.chat_id, parsed.message_id, view, forum=False)
+            return
+        card = self._cards.get(parsed)
+        if card is not None:
+            try:
+                await self._edit_card(bot, parsed.chat_id, card, view, forum=True)
+                return
+            except DeliveryError as exc:
+                if not _card_gone(exc):
+                    raise
+        await self._send_card(bot, parsed, view)
+
+    async def relay(self, ref: str, author: str, text: str) -> str | None:
+        bot, parsed = self._require_bot(), _parse(ref)
+        last: Message | None = None
+        for piece in relay_html(author, text):
+            if isinstance(parsed, TopicRef):
+                thread = parsed.thread_id
+                last = await self._call(
+                    lambda piece=piece: bot.send_message(
+                        parsed.chat_id, piece, parse_mode=ParseMode.HTML, message_thread_id=thread, link_preview_options=NO_PREVIEW
+                    ),
+                    "sendMessage",
+                )
+            else:
+                answer_to = ReplyParameters(parsed.message_id, allow_sending_without_reply=True)
+                last = await self._call(
+                    lambda piece=piece: bot.send_message(
+                        parsed.chat_id, piece, parse_mode=ParseMode.HTML, reply_parameters=answer_to, link_preview_options=NO_PREVIEW
+                    ),
+                    "sendMessage",
+                )
+        if isinstance(parsed, ReplyRef) and last is not None:
+            return str(ReplyRef(parsed.chat_id, last.message_id))
+        return None
+
+    async def _send_card(self, bot: Bot, ref: TopicRef, view: FlagView) -> None:
+        card = await self._call(
+            lambda: bot.send_message(
+                ref.chat_id,
+                flag_card(view, forum=True),
+                parse_mode=ParseMode.HTML,
+                message_thread_id=ref.thread_id,
+                reply_markup=flag_keyboard(view.flag_id, view.actions),
+                link_preview_options=NO_PREVIEW,
+            ),
+            "sendMessage",
+        )
+        self._cards[ref] = card.message_id
+
+    async def _edit_card(self, bot: Bot, chat_id: int, message_id: int, view: FlagView, *, forum: bool) -> None:
+        try:
+            await self._call(
+                lambda: bot.edit_message_text(
+                    flag_card(view, forum=forum),
+                    chat_id=chat_id,
+                    message_id=message_id,
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=flag_keyboard(view.flag_id, view.actions),
+                    link_preview_options=NO_PREVIEW,
+                ),
+                "editMessageText",
+            )
+        except DeliveryError as exc:
+            if _NOT_MODIFIED not in str(exc).lower():
+                raise
+
+    async def _call(self, call: Callable[[], Awaitable[T]], what: str) -> T:
+        return await deliver(call, self._policy, what)
+
+    def _require_bot(self) -> Bot:
+        if self._bot is None:
+            raise DeliveryError("telegram adapter is not running")
+        return self._bot
+
+    def _require_chat(self) -> int:
+        if self.chat_id is None:
+            raise DeliveryError("TELEGRAM_MOD_GROUP_ID is not set: no Telegram moderator group")
+        return self.chat_id
+
+
+def _parse(ref: str) -> FlagRef:
+    try:
+        return parse_ref(ref)
+    except ValueError as exc:
+        raise DeliveryError(str(exc)) from None
+
+
+def _card_gone(exc: DeliveryError) -> bool:
+    return any(marker in str(exc).lower() for marker in _CARD_GONE)

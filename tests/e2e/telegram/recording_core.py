@@ -1,0 +1,57 @@
+"""A stand-in for the core that records what the adapter hands it (adapter plumbing tests).
+
+The scenario tests use the real ConversationManager; this one isolates the adapter's
+translation: which Inbound / ModeratorAction / moderator_text call a platform event
+becomes, and what the adapter does with a scripted answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from bot.core.types import ActionResult, Actor, Inbound, ModeratorAction
+
+
+@dataclass
+class TextCall:
+    actor: Actor
+    surface: str
+    ref: str
+    text: str
+
+
+@dataclass
+class RecordingCore:
+    inbound: list[Inbound] = field(default_factory=list)
+    actions: list[ModeratorAction] = field(default_factory=list)
+    texts: list[TextCall] = field(default_factory=list)
+    on_inbound: Callable[[Inbound], Awaitable[None]] | None = None
+    action_result: ActionResult = ActionResult(True, "claimed")
+    text_result: ActionResult | None = ActionResult(True, "sent to the user")
+    changed: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def handle(self, inbound: Inbound) -> None:
+        self.inbound.append(inbound)
+        self.changed.set()
+        if self.on_inbound is not None:
+            await self.on_inbound(inbound)
+
+    async def act(self, action: ModeratorAction) -> ActionResult:
+        self.actions.append(action)
+        self.changed.set()
+        return self.action_result
+
+    async def moderator_text(self, actor: Actor, surface: str, ref: str, text: str) -> ActionResult | None:
+        self.texts.append(TextCall(actor, surface, ref, text))
+        self.changed.set()
+        return self.text_result
+
+    async def wait(self, predicate: Callable[[], object], timeout: float = 5.0) -> None:
+        async with asyncio.timeout(timeout):
+            while True:
+                self.changed.clear()
+                if predicate():
+                    return
+                await self.changed.wait()
