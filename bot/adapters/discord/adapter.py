@@ -11,6 +11,7 @@ import asyncio
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
+from contextlib import ExitStack
 from datetime import datetime
 from typing import Protocol, TypeVar
 
@@ -42,6 +43,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 ARCHIVE_AFTER_MINUTES = 10080  # a week, the longest Discord allows
+THREAD_ARCHIVED = 50083  # "Operation cannot be performed on an archived thread"
 _LOCALE_CACHE_SIZE = 10_000
 _USER_MESSAGE_TYPES = (discord.MessageType.default, discord.MessageType.reply)
 _RELAYED = "✅"
@@ -73,6 +75,10 @@ class DiscordAdapter:
     def __init__(self, settings: Settings, manager: Core) -> None:
         if settings.discord_token is None:
             raise ConfigError("DISCORD_TOKEN is not set")
+        if settings.discord_mod_channel_id is not None and (
+            settings.discord_mod_guild_id is None or settings.discord_mod_role_id is None
+        ):
+            raise ConfigError("DISCORD_MOD_CHANNEL_ID needs DISCORD_MOD_GUILD_ID and DISCORD_MOD_ROLE_ID as well")
         self._settings = settings
         self._core = manager
         self._client: CounselClient | None = None
@@ -81,7 +87,7 @@ class DiscordAdapter:
         self._inflight = InFlight()
         self._locales: OrderedDict[int, str] = OrderedDict()
         self._mod_channel: discord.TextChannel | discord.ForumChannel | None = None
-        self._endpoints = endpoints(settings.discord_api_base, settings.discord_gateway_url)
+        self._exit = ExitStack()
 
     @property
     def moderation_enabled(self) -> bool:
@@ -94,7 +100,7 @@ class DiscordAdapter:
         """Log in, publish the slash commands, connect the gateway; return once receiving."""
         if self._task is not None:
             raise RuntimeError("the Discord adapter is already started")
-        self._endpoints.__enter__()
+        self._exit.enter_context(endpoints(self._settings.discord_api_base, self._settings.discord_gateway_url))
         self._receiving.clear()
         self._client = CounselClient(
             self, moderation=self.moderation_enabled, mod_guild_id=self._settings.discord_mod_guild_id
@@ -131,7 +137,7 @@ class DiscordAdapter:
         self._task = None
         self._client = None
         self._mod_channel = None
-        self._endpoints.__exit__(None, None, None)
+        self._exit.close()
 
     async def _run(self, client: CounselClient) -> None:
         token = self._settings.discord_token
@@ -148,7 +154,7 @@ class DiscordAdapter:
         """Send one Outbound to a DM, split at 2,000 characters, buttons on the last part."""
         client = self._live_client()
         channel = client.get_partial_messageable(int(message.chat_ref), type=discord.ChannelType.private)
-        chunks = render.render_text(message.text)
+        chunks = render.render_text(message.text) or ([""] if message.buttons else [])
         for index, chunk in enumerate(chunks):
             view = user_view(message.buttons) if index == len(chunks) - 1 else None
             await self._deliver(_sender(channel, chunk, view), to_user=True)
@@ -200,9 +206,21 @@ class DiscordAdapter:
         card = client.get_partial_messageable(card_channel_id).get_partial_message(thread_id)
         embed = render.flag_embed(view)
         buttons = moderator_view(view.flag_id, view.actions)
-        await self._deliver(lambda: card.edit(embed=embed, view=buttons))
+
+        async def edit() -> None:
+            try:
+                await card.edit(embed=embed, view=buttons)
+            except discord.HTTPException as exc:
+                if exc.code != THREAD_ARCHIVED:
+                    raise
+                # A forum post's card lives inside its (archived) thread: reopen to edit.
+                await self._set_archived(thread_id, archived=False)
+                await card.edit(embed=embed, view=buttons)
+                await self._set_archived(thread_id, archived=True)
+
+        await self._deliver(edit)
         if view.status is FlagStatus.RESOLVED:
-            await self._archive(thread_id)
+            await self._deliver(lambda: self._set_archived(thread_id, archived=True))
 
     async def relay(self, ref: str, author: str, text: str) -> str | None:
         """Post into the flag's thread (Discord threads need no extra reply mapping)."""
@@ -213,11 +231,11 @@ class DiscordAdapter:
             await self._deliver(_sender(thread, chunk, None))
         return None
 
-    async def _archive(self, thread_id: int) -> None:
+    async def _set_archived(self, thread_id: int, *, archived: bool) -> None:
         client = self._live_client()
-        thread = client.get_channel(thread_id) or await self._deliver(lambda: client.fetch_channel(thread_id))
-        if isinstance(thread, discord.Thread) and not thread.archived:
-            await self._deliver(lambda: thread.edit(archived=True))
+        thread = client.get_channel(thread_id) or await client.fetch_channel(thread_id)
+        if isinstance(thread, discord.Thread) and thread.archived != archived:
+            await thread.edit(archived=archived)
 
     async def _moderator_channel(self) -> discord.TextChannel | discord.ForumChannel:
         if self._mod_channel is not None:

@@ -134,7 +134,11 @@ class CounselClient(discord.Client):
         self.add_dynamic_items(*DYNAMIC_ITEMS)
         await self.tree.set_translator(_DescriptionTranslator())
         # A bulk overwrite is idempotent: unchanged commands cost nothing on Discord's side.
-        await self.tree.sync()
+        # Menus are a convenience (typed `/word` works the same), so a failure is not fatal.
+        try:
+            await self.tree.sync()
+        except discord.HTTPException as exc:
+            log.warning("publishing the slash commands failed (HTTP %s); typed commands still work", exc.status)
 
     async def on_connect(self) -> None:
         self._connected = True

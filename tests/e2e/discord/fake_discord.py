@@ -239,8 +239,10 @@ class FakeDiscord(InteractionsMixin):
                 await self._identified(gateway)
             elif payload["op"] == 6:
                 self.resumes += 1
+                gateway.sequence = payload["d"].get("seq") or 0
                 gateway.identified = True
                 await self._dispatch_to(gateway, "RESUMED", {})
+            await self._notify()
         self._gateways.remove(gateway)
         return socket
 
@@ -401,6 +403,9 @@ class FakeDiscord(InteractionsMixin):
         message = self.messages.get(int(match["mid"]))
         if message is None or int(message["channel_id"]) != int(match["cid"]):
             return error(404, 10008, "Unknown Message")
+        channel = self.channels[int(match["cid"])]
+        if channel["type"] == p.PUBLIC_THREAD and channel["thread_metadata"]["archived"]:
+            return error(400, 50083, "Operation cannot be performed on an archived thread.")
         return self._apply_edit(message, body or {})
 
     def _apply_edit(self, message: Json, body: Json) -> web.Response:

@@ -33,6 +33,7 @@ class RecordingCore:
 
     async def handle(self, inbound: Inbound) -> None:
         self.inbounds.append(inbound)
+        self.changed.set()
         try:
             if self.on_handle is not None:
                 await self.on_handle(inbound)

@@ -93,6 +93,23 @@ async def test_post_in_a_forum_channel_creates_a_forum_post(fake_forum: FakeDisc
     assert custom_ids(card) == ["mod:resolve:7"]
 
 
+async def test_a_resolved_forum_post_is_reopened_only_to_edit_its_card(
+    fake_forum: FakeDiscord, start_adapter: StartAdapter
+) -> None:
+    adapter = await start_adapter(fake_forum, RecordingCore())
+    ref = await adapter.post(flag_view())
+    thread_id = int(ref.split(":")[1])
+    await adapter.update(ref, flag_view(status=FlagStatus.RESOLVED, outcome=Outcome.SUPPORTED, actions=(ActionKind.NOTE,)))
+    assert fake_forum.channels[thread_id]["thread_metadata"]["archived"] is True
+
+    await adapter.update(ref, flag_view(status=FlagStatus.RESOLVED, outcome=Outcome.FALSE_POSITIVE, actions=()))
+
+    assert {f["name"]: f["value"] for f in fake_forum.messages[thread_id]["embeds"][0]["fields"]}["Outcome"] == "false positive"
+    assert fake_forum.channels[thread_id]["thread_metadata"]["archived"] is True
+    edits = [c.status for c in fake_forum.calls_to("PATCH", rf"/channels/{thread_id}/messages/{thread_id}")]
+    assert edits == [200, 400, 200]
+
+
 async def test_update_edits_the_card_and_resolving_archives_the_thread(
     fake: FakeDiscord, start_adapter: StartAdapter
 ) -> None:
