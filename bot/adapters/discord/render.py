@@ -68,8 +68,8 @@ def split(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
     """Split already-rendered text into chunks of at most `limit`, at the best boundary.
 
     Prefers paragraph breaks, then line breaks, then spaces; cuts hard only inside a
-    single over-long word, and never right after an escaping backslash. Chunks are
-    stripped (Discord strips them anyway) and empty chunks are dropped.
+    single over-long word, and never between an escaping backslash and what it escapes.
+    Chunks are stripped (Discord strips them anyway) and empty chunks are dropped.
     """
     chunks: list[str] = []
     rest = text.strip()
@@ -84,14 +84,20 @@ def split(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
             if at > limit // 4:
                 cut = at
                 break
-        else:
-            while cut > 1 and rest[cut - 1] == "\\":
-                cut -= 1
-        head = rest[:cut].strip()
-        if head:
-            chunks.append(head)
-        rest = rest[cut:].strip()
+        head = rest[:cut].rstrip()
+        while _ends_with_escape(head):
+            head = head[:-1].rstrip()
+        if not head:  # nothing but escapes and spaces: cut hard, between escape pairs
+            head = rest[: max(2, cut - cut % 2)]
+        chunks.append(head)
+        rest = rest[len(head) :].strip()
     return chunks
+
+
+def _ends_with_escape(text: str) -> bool:
+    """Whether `text` ends in a backslash that escapes the next character (an odd run)."""
+    run = len(text) - len(text.rstrip("\\"))
+    return run % 2 == 1
 
 
 def _fit(text: str, limit: int) -> int:
