@@ -159,6 +159,10 @@ def sft_config(preset: Preset, output_dir: Path, *, max_steps: int | None = None
     )
     if max_steps is not None:
         args["max_steps"] = max_steps
+        # A short run still gets a loss curve: about ten points when the preset's
+        # logging interval is longer than the whole run.
+        if args.get("logging_steps", 1) > max_steps:
+            args["logging_steps"] = max(1, max_steps // 10)
     if not torch.cuda.is_available():
         args.update(use_cpu=True, fp16=False, bf16=False)
     try:

@@ -18,25 +18,7 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore:Paged optimizers are not supported on CPU:UserWarning"),
 ]
 
-COUNSEL_CHAT = Path(__file__).resolve().parents[3].parent / "shared" / "data" / "counsel-chat" / "counsel_chat.csv"
 STEPS = 8
-
-
-@pytest.fixture(scope="module")
-def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    if not COUNSEL_CHAT.is_file():
-        pytest.skip(f"counsel-chat data not found at {COUNSEL_CHAT}")
-    return tmp_path_factory.mktemp("cache")
-
-
-@pytest.fixture(scope="module")
-def trained(cache_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
-    output = tmp_path_factory.mktemp("run") / "adapter"
-    report = train(
-        TrainRequest(load_preset("tiny-test"), data=str(COUNSEL_CHAT), max_steps=STEPS, output=output,
-                     cache_dir=cache_dir)
-    )
-    return output, report
 
 
 def test_loss_goes_down(trained: tuple[Path, dict[str, Any]]) -> None:
@@ -85,10 +67,12 @@ def test_adapter_reloads_and_changes_the_output(trained: tuple[Path, dict[str, A
     assert not torch.allclose(before, after, atol=1e-4)
 
 
-def test_existing_run_is_not_overwritten(trained: tuple[Path, dict[str, Any]], cache_dir: Path) -> None:
+def test_existing_run_is_not_overwritten(
+    trained: tuple[Path, dict[str, Any]], cache_dir: Path, counsel_chat: Path
+) -> None:
     output, _ = trained
     with pytest.raises(ConfigError, match="--resume"):
-        train(TrainRequest(load_preset("tiny-test"), data=str(COUNSEL_CHAT), max_steps=STEPS, output=output,
+        train(TrainRequest(load_preset("tiny-test"), data=str(counsel_chat), max_steps=STEPS, output=output,
                            cache_dir=cache_dir))
 
 
@@ -107,9 +91,9 @@ def _crash_at(step: int) -> Any:
     return Crash()
 
 
-def test_resume_continues_from_the_last_checkpoint(cache_dir: Path, tmp_path: Path) -> None:
+def test_resume_continues_from_the_last_checkpoint(cache_dir: Path, counsel_chat: Path, tmp_path: Path) -> None:
     output = tmp_path / "adapter"
-    request = TrainRequest(load_preset("tiny-test"), data=str(COUNSEL_CHAT), max_steps=6, output=output,
+    request = TrainRequest(load_preset("tiny-test"), data=str(counsel_chat), max_steps=6, output=output,
                            cache_dir=cache_dir)
     with pytest.raises(_Interrupt):
         train(request, callbacks=[_crash_at(5)])
@@ -121,7 +105,7 @@ def test_resume_continues_from_the_last_checkpoint(cache_dir: Path, tmp_path: Pa
     assert 0 < report["tokens"]["this_run"] < report["tokens"]["trained"]
 
 
-def test_four_bit_path_on_cpu(cache_dir: Path, tmp_path: Path) -> None:
+def test_four_bit_path_on_cpu(cache_dir: Path, counsel_chat: Path, tmp_path: Path) -> None:
     import bitsandbytes as bnb
 
     preset_file = tmp_path / "tiny-4bit.json"
@@ -134,7 +118,7 @@ def test_four_bit_path_on_cpu(cache_dir: Path, tmp_path: Path) -> None:
     preset = load_preset(str(preset_file))
     assert preset.name == "tiny-4bit" and preset.quantization and preset.quantization["load_in_4bit"]
     output = tmp_path / "adapter"
-    report = train(TrainRequest(preset, data=str(COUNSEL_CHAT), max_steps=3, output=output, cache_dir=cache_dir))
+    report = train(TrainRequest(preset, data=str(counsel_chat), max_steps=3, output=output, cache_dir=cache_dir))
     assert report["steps"] == 3
     assert all(point["loss"] == point["loss"] and point["loss"] < 20 for point in report["loss_curve"])
     assert report["quantization"]["bnb_4bit_quant_type"] == "nf4"
