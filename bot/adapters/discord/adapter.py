@@ -13,9 +13,10 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from contextlib import ExitStack
 from datetime import datetime
-from typing import Protocol, TypeVar
+from typing import Literal, Protocol, TypeVar
 
 import discord
+from discord.utils import MISSING
 
 from bot.adapters.discord import render
 from bot.adapters.discord.client import CounselClient, endpoints
@@ -42,7 +43,7 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-ARCHIVE_AFTER_MINUTES = 10080  # a week, the longest Discord allows
+ARCHIVE_AFTER_MINUTES: Literal[10080] = 10080  # a week, the longest Discord allows
 THREAD_ARCHIVED = 50083  # "Operation cannot be performed on an archived thread"
 _LOCALE_CACHE_SIZE = 10_000
 _USER_MESSAGE_TYPES = (discord.MessageType.default, discord.MessageType.reply)
@@ -184,13 +185,17 @@ class DiscordAdapter:
                     embed=embed,
                     allowed_mentions=discord.AllowedMentions.none(),
                     auto_archive_duration=ARCHIVE_AFTER_MINUTES,
-                    **({"view": buttons} if buttons else {}),
+                    view=buttons if buttons is not None else MISSING,
                 )
             )
             thread = created.thread
         else:
             card = await self._deliver(
-                lambda: channel.send(embed=embed, view=buttons, allowed_mentions=discord.AllowedMentions.none())
+                lambda: channel.send(
+                    embed=embed,
+                    view=buttons if buttons is not None else MISSING,
+                    allowed_mentions=discord.AllowedMentions.none(),
+                )
             )
             thread = await self._deliver(lambda: card.create_thread(name=name, auto_archive_duration=ARCHIVE_AFTER_MINUTES))
         for chunk in render.transcript_chunks(view):
@@ -281,17 +286,18 @@ class DiscordAdapter:
     async def _moderator_message(self, message: discord.Message) -> None:
         if not message.content.strip() or message.guild is None:
             return
-        channel = message.channel
-        if not isinstance(channel, discord.Thread):
-            if getattr(channel, "type", None) is not None:
+        thread = message.channel
+        if not isinstance(thread, discord.Thread):
+            if getattr(thread, "type", None) is not None:
                 return  # a cached channel that is not a thread
-            channel = await self._live_client().fetch_channel(channel.id)
-            if not isinstance(channel, discord.Thread):
+            fetched = await self._live_client().fetch_channel(thread.id)
+            if not isinstance(fetched, discord.Thread):
                 return
-        if channel.parent_id != self._settings.discord_mod_channel_id:
+            thread = fetched
+        if thread.parent_id != self._settings.discord_mod_channel_id:
             return
         actor = _actor(message.author, message.guild.id)
-        result = await self._core.moderator_text(actor, self.name, render.thread_ref(channel.id), message.content)
+        result = await self._core.moderator_text(actor, self.name, render.thread_ref(thread.id), message.content)
         if result is None:
             return
         if result.ok:

@@ -6,9 +6,9 @@ Nothing here decides anything; events are handed to a `ClientHandler` (the adapt
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
-from typing import Protocol
+from typing import Any, Protocol
 
 import discord
 import yarl
@@ -85,9 +85,10 @@ class _DescriptionTranslator(app_commands.Translator):
         return None
 
 
-def _slash_command(spec: CommandSpec, handler: ClientHandler) -> app_commands.Command[None, ..., None]:
+def _slash_command(spec: CommandSpec, handler: ClientHandler) -> app_commands.Command[Any, ..., None]:
     name = spec.command.value
     description = app_commands.locale_str(spec.description("en"), spec=spec)
+    callback: Callable[..., Coroutine[Any, Any, None]]
     if spec.takes_argument:
 
         @app_commands.describe(code="two-letter country code, e.g. FR, US, ES")

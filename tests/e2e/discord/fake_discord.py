@@ -25,13 +25,13 @@ from tests.e2e.discord.wire import LOADING, error, reply, validate_message
 
 Json = dict[str, Any]
 T = TypeVar("T")
-Handler = Callable[[web.Request, re.Match[str], Json | None], Awaitable[web.Response]]
+Handler = Callable[[web.Request, re.Match[str], Any], Awaitable[web.Response]]
 
 @dataclass
 class Call:
     method: str
     path: str  # after /api/v10, without the query string
-    body: Json | None
+    body: Any  # a JSON object, a JSON list (command sync) or None
     status: int = 0
 
 
@@ -188,13 +188,14 @@ class FakeDiscord(InteractionsMixin):
 
     # Inspection
 
-    async def wait_for(self, predicate: Callable[[], T], timeout: float = 5.0) -> T:
+    async def wait_for(self, predicate: Callable[[], T | None], timeout: float = 5.0) -> T:
         """Wait until `predicate()` is truthy (re-checked after every change); return it."""
 
         async def check() -> T:
             async with self._changed:
                 while not (value := predicate()):
                     await self._changed.wait()
+                assert value is not None
                 return value
 
         return await asyncio.wait_for(check(), timeout)
@@ -324,7 +325,7 @@ class FakeDiscord(InteractionsMixin):
 
     async def _rest(self, request: web.Request) -> web.Response:
         path = "/" + request.match_info["tail"]
-        body: Json | None = None
+        body: Any = None
         if request.can_read_body:
             raw = await request.read()
             body = json.loads(raw) if raw else None
@@ -363,7 +364,7 @@ class FakeDiscord(InteractionsMixin):
     async def _gateway_info(self, request: web.Request, match: re.Match[str], body: Json | None) -> web.Response:
         return reply({"url": self.gateway_url, "shards": 1})
 
-    async def _sync_commands(self, request: web.Request, match: re.Match[str], body: Json | None) -> web.Response:
+    async def _sync_commands(self, request: web.Request, match: re.Match[str], body: list[Json] | None) -> web.Response:
         self.commands = [
             {**command, "id": str(p.snowflake()), "application_id": str(self.application_id), "version": "1"}
             for command in body or []

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from aiohttp import web
 
@@ -17,9 +18,12 @@ from tests.e2e.discord import payloads as p
 from tests.e2e.discord.wire import EPHEMERAL, LOADING, error, reply, validate_message
 
 if TYPE_CHECKING:
-    from tests.e2e.discord.fake_discord import FakeDiscord, Person
+    from aiohttp.web import Response
+
+    from tests.e2e.discord.fake_discord import Person
 
 Json = dict[str, Any]
+T = TypeVar("T")
 
 PING, COMMAND, COMPONENT, MODAL_SUBMIT = 1, 2, 3, 5
 MESSAGE, DEFERRED_MESSAGE, DEFERRED_UPDATE, UPDATE, MODAL = 4, 5, 6, 7, 9
@@ -41,7 +45,23 @@ class Interaction:
 
 
 class InteractionsMixin:
-    """Mixed into `FakeDiscord`."""
+    """Mixed into `FakeDiscord`, whose state and helpers it uses."""
+
+    if TYPE_CHECKING:
+        application_id: int
+        guild_id: int
+        bot: Json
+        messages: dict[int, Json]
+        channels: dict[int, Json]
+        commands: list[Json]
+
+        async def dispatch(self, event: str, data: Json) -> None: ...
+
+        async def wait_for(self, predicate: Callable[[], T | None], timeout: float = 5.0) -> T: ...
+
+        def _bot_message(self, channel: Json, body: Json) -> Json: ...
+
+        def _apply_edit(self, message: Json, body: Json) -> Response: ...
 
     def __init__(self) -> None:
         self.interactions: dict[int, Interaction] = {}
@@ -49,14 +69,14 @@ class InteractionsMixin:
 
     # Scripting
 
-    async def press(self: FakeDiscord, person: Person, message_id: int, custom_id: str) -> int:
+    async def press(self, person: Person, message_id: int, custom_id: str) -> int:
         """Press the button `custom_id` on a message (a DM or the moderator guild)."""
         message = self.messages[message_id]
         component = _find_component(message["components"], custom_id)
         data = {"custom_id": custom_id, "component_type": component["type"]}
         return await self._interact(person, COMPONENT, data, int(message["channel_id"]), message)
 
-    async def choose(self: FakeDiscord, person: Person, message_id: int, custom_id: str, value: str) -> int:
+    async def choose(self, person: Person, message_id: int, custom_id: str, value: str) -> int:
         """Pick `value` in the select `custom_id` on a message."""
         message = self.messages[message_id]
         component = _find_component(message["components"], custom_id)
@@ -65,7 +85,7 @@ class InteractionsMixin:
         data = {"custom_id": custom_id, "component_type": component["type"], "values": [value]}
         return await self._interact(person, COMPONENT, data, int(message["channel_id"]), message)
 
-    async def slash(self: FakeDiscord, person: Person, name: str, **options: str) -> int:
+    async def slash(self, person: Person, name: str, **options: str) -> int:
         """Run a published slash command in the person's DM with the bot."""
         command = next((c for c in self.commands if c["name"] == name), None)
         if command is None:
@@ -80,7 +100,7 @@ class InteractionsMixin:
         }
         return await self._interact(person, COMMAND, data, person.dm_channel_id, None)
 
-    async def submit(self: FakeDiscord, person: Person, interaction_id: int, text: str) -> int:
+    async def submit(self, person: Person, interaction_id: int, text: str) -> int:
         """Fill in every text field of the modal opened in answer to `interaction_id`, submit it."""
         opened = self.interactions[interaction_id]
         if opened.modal is None:
@@ -90,18 +110,27 @@ class InteractionsMixin:
         channel_id = int(opened.payload["channel_id"])
         return await self._interact(person, MODAL_SUBMIT, data, channel_id, origin)
 
-    def answer(self: FakeDiscord, interaction_id: int) -> Json | None:
+    def answer(self, interaction_id: int) -> Json | None:
         """The message the person sees as the answer (after edits), or None."""
         record = self.interactions[interaction_id]
         if record.original_id is None or record.deleted:
             return None
         return self.messages.get(record.original_id)
 
-    def is_ephemeral(self: FakeDiscord, message: Json) -> bool:
+    async def answered(self, interaction_id: int, timeout: float = 5.0) -> Json:
+        """Wait until the answer to `interaction_id` has text (not just "thinking…"); return it."""
+
+        def with_text() -> Json | None:
+            answer = self.answer(interaction_id)
+            return answer if answer is not None and answer["content"] else None
+
+        return await self.wait_for(with_text, timeout)
+
+    def is_ephemeral(self, message: Json) -> bool:
         return bool(message.get("flags", 0) & EPHEMERAL)
 
     async def _interact(
-        self: FakeDiscord, person: Person, kind: int, data: Json, channel_id: int, message: Json | None
+        self, person: Person, kind: int, data: Json, channel_id: int, message: Json | None
     ) -> int:
         interaction_id = p.snowflake()
         token = f"token-{interaction_id}"
@@ -139,7 +168,7 @@ class InteractionsMixin:
 
     # REST
 
-    async def _callback(self: FakeDiscord, request: web.Request, match: re.Match[str], body: Json | None) -> web.Response:
+    async def _callback(self, request: web.Request, match: re.Match[str], body: Json | None) -> web.Response:
         record = self.interactions.get(int(match["iid"]))
         if record is None or record.token != match["token"]:
             return error(404, 10062, "Unknown interaction")
@@ -178,14 +207,14 @@ class InteractionsMixin:
         }
         return reply(response)
 
-    async def _edit_original(self: FakeDiscord, request: web.Request, match: re.Match[str], body: Json | None) -> web.Response:
+    async def _edit_original(self, request: web.Request, match: re.Match[str], body: Json | None) -> web.Response:
         record = self._by_token.get(match["token"])
         if record is None or record.original_id is None or record.deleted:
             return error(404, 10008, "Unknown Message")
         return self._apply_edit(self.messages[record.original_id], body or {})
 
     async def _delete_original(
-        self: FakeDiscord, request: web.Request, match: re.Match[str], body: Json | None
+        self, request: web.Request, match: re.Match[str], body: Json | None
     ) -> web.Response:
         record = self._by_token.get(match["token"])
         if record is None or record.original_id is None or record.deleted:
@@ -193,7 +222,7 @@ class InteractionsMixin:
         record.deleted = True
         return reply(None)
 
-    async def _followup(self: FakeDiscord, request: web.Request, match: re.Match[str], body: Json | None) -> web.Response:
+    async def _followup(self, request: web.Request, match: re.Match[str], body: Json | None) -> web.Response:
         record = self._by_token.get(match["token"])
         if record is None or not record.acknowledged:
             return error(404, 10015, "Unknown Webhook")
@@ -211,7 +240,8 @@ def _find_component(rows: list[Json], custom_id: str) -> Json:
     for row in rows:
         for component in row.get("components", []):
             if component.get("custom_id") == custom_id:
-                return component
+                found: Json = component
+                return found
     raise AssertionError(f"no component {custom_id!r} on that message")
 
 

@@ -24,7 +24,7 @@ from tests.e2e.discord.conftest import StartAdapter
 from tests.e2e.discord.fake_discord import FakeDiscord
 from tests.e2e.discord.recording_core import RecordingCore
 
-NO_PINGS = {"parse": []}
+NO_PINGS: dict[str, list[str]] = {"parse": []}
 OPEN_ACTIONS = (ActionKind.CLAIM, ActionKind.TAKEOVER, ActionKind.RESOLVE, ActionKind.NOTE, ActionKind.BLOCK)
 
 
@@ -156,7 +156,7 @@ async def test_a_button_press_carries_the_members_facts_and_shows_the_answer_eph
     assert action.actor.user_id == str(mallory.id) and action.actor.context == str(fake.guild_id)
     assert str(fake.mod_role_id) not in action.actor.roles
 
-    answer = await fake.wait_for(lambda: (a := fake.answer(interaction)) and a["content"] and a)
+    answer = await fake.answered(interaction)
     assert answer["content"] == "Only moderators can do that." and fake.is_ephemeral(answer)
 
     alice = fake.add_member("alice", moderator=True)
@@ -202,7 +202,7 @@ async def test_note_button_opens_a_form_and_the_card_is_left_alone(fake: FakeDis
     submitted = await fake.submit(alice, pressed, "called her sister")
     await core.wait_for(lambda: len(core.actions) == 1)
     assert (core.actions[0].kind, core.actions[0].text) == (ActionKind.NOTE, "called her sister")
-    answer = await fake.wait_for(lambda: (a := fake.answer(submitted)) and a["content"] and a)
+    answer = await fake.answered(submitted)
     assert answer["content"] == "Note saved." and fake.is_ephemeral(answer)
     assert fake.messages[card_id] == card_before
 

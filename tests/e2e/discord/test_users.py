@@ -15,7 +15,7 @@ from tests.e2e.discord.conftest import StartAdapter
 from tests.e2e.discord.fake_discord import FakeDiscord, Person
 from tests.e2e.discord.recording_core import RecordingCore
 
-NO_PINGS = {"parse": []}
+NO_PINGS: dict[str, list[str]] = {"parse": []}
 
 
 def outbound(person: Person, text: str, *buttons: Button, kind: OutboundKind = OutboundKind.REPLY) -> Outbound:
