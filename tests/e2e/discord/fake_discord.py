@@ -174,7 +174,15 @@ class FakeDiscord(InteractionsMixin):
         await self._store_and_dispatch(message)
         return message_id
 
-    async def say_in_thread(self, person: Person, thread_id: int, content: str) -> int:
+    async def say_in_thread(self, person: Person, thread_id: int, content: str, *, announce_unarchive: bool = True) -> int:
+        """A member writes in a guild channel or thread; writing reopens an archived thread
+        (Discord dispatches THREAD_UPDATE first, unless `announce_unarchive` is False)."""
+        channel = self.channels[thread_id]
+        if channel["type"] == p.PUBLIC_THREAD and channel["thread_metadata"]["archived"]:
+            if announce_unarchive:
+                await self._set_archived(channel, False)
+            else:
+                channel["thread_metadata"]["archived"] = False
         message_id = p.snowflake()
         message = p.message(
             message_id, thread_id, person.payload, content, guild_id=self.guild_id, author_member=person.member

@@ -10,7 +10,7 @@ from discord.http import Route
 
 from bot.adapters.discord_bot import DiscordAdapter
 from bot.core.commands import USER_COMMANDS
-from bot.core.types import ActionKind, Button, Inbound, Outbound, OutboundKind, Platform, UserRef
+from bot.core.types import ActionKind, Button, FlagStatus, Inbound, Outbound, OutboundKind, Platform, UserRef
 from bot.errors import ConfigError
 from tests.e2e.discord.conftest import StartAdapter
 from tests.e2e.discord.fake_discord import FakeDiscord
@@ -95,3 +95,21 @@ async def test_a_gateway_reconnect_resumes_the_session(fake: FakeDiscord, start_
     await fake.dm(sam, "are you there?")
     await core.wait_for(lambda: len(core.inbounds) == 1)
     assert len(fake.identifies) == 1
+
+
+@pytest.mark.parametrize("announced", [True, False], ids=["thread-update", "uncached-thread"])
+async def test_writing_in_an_archived_flag_thread_after_a_restart_still_reaches_the_core(
+    fake: FakeDiscord, start_adapter: StartAdapter, announced: bool
+) -> None:
+    first = await start_adapter(fake, RecordingCore())
+    ref = await first.post(flag_view())
+    await first.update(ref, flag_view(status=FlagStatus.RESOLVED, actions=(ActionKind.NOTE,)))
+    await first.stop()
+
+    core = RecordingCore()
+    await start_adapter(fake, core)  # archived threads are not in GUILD_CREATE: not cached
+    alice = fake.add_member("alice", moderator=True)
+    await fake.say_in_thread(alice, int(ref.split(":")[1]), "!note followed up by phone", announce_unarchive=announced)
+    await core.wait_for(lambda: bool(core.texts))
+    assert (core.texts[0].ref, core.texts[0].text) == (ref, "!note followed up by phone")
+    assert bool(fake.calls_to("GET", rf"/channels/{ref.split(':')[1]}")) is not announced
