@@ -11,7 +11,7 @@ import asyncio
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from contextlib import ExitStack
+from contextlib import ExitStack, suppress
 from datetime import datetime
 from typing import Literal, Protocol, TypeVar
 
@@ -89,6 +89,7 @@ class DiscordAdapter:
         self._locales: OrderedDict[int, str] = OrderedDict()
         self._mod_channel: discord.TextChannel | discord.ForumChannel | None = None
         self._exit = ExitStack()
+        self._stopping = False
 
     @property
     def moderation_enabled(self) -> bool:
@@ -106,16 +107,20 @@ class DiscordAdapter:
         self._client = CounselClient(
             self, moderation=self.moderation_enabled, mod_guild_id=self._settings.discord_mod_guild_id
         )
+        self._stopping = False
         self._task = asyncio.create_task(self._run(self._client), name="discord-client")
+        self._task.add_done_callback(self._client_ended)
         receiving = asyncio.create_task(self._receiving.wait())
         try:
             await asyncio.wait({self._task, receiving}, timeout=self.start_timeout_s, return_when=asyncio.FIRST_COMPLETED)
         finally:
             receiving.cancel()
+            with suppress(asyncio.CancelledError):
+                await receiving
         if self._receiving.is_set():
             log.info("Discord adapter receiving")
             return
-        failure = self._task.exception() if self._task.done() else None
+        failure = self._task.exception() if self._task.done() and not self._task.cancelled() else None
         await self._shutdown()
         raise _start_error(failure) from failure
 
@@ -128,12 +133,13 @@ class DiscordAdapter:
         await self._shutdown()
 
     async def _shutdown(self) -> None:
+        self._stopping = True
         if self._client is not None:
             await self._client.close()
         if self._task is not None:
             try:
                 await self._task
-            except Exception as exc:  # already reported by start() or the done log
+            except Exception as exc:  # reported by start() or by _client_ended
                 log.debug("Discord client ended with %s", type(exc).__name__)
         self._task = None
         self._client = None
@@ -145,6 +151,12 @@ class DiscordAdapter:
         assert token is not None
         async with client:
             await client.start(token.get_secret_value())
+
+    def _client_ended(self, task: asyncio.Task[None]) -> None:
+        if self._stopping or task.cancelled():
+            return
+        failure = task.exception()
+        log.error("the Discord client stopped unexpectedly (%s)", type(failure).__name__ if failure else "closed")
 
     def on_receiving(self) -> None:
         self._receiving.set()

@@ -194,6 +194,10 @@ class FakeDiscord(InteractionsMixin):
         """Op 7: the client must reconnect and RESUME, as after a Discord gateway restart."""
         await self._send(self._gateways[-1], {"op": 7, "d": None})
 
+    async def close_gateway(self, code: int) -> None:
+        """Close the client's gateway connection with `code` (4004: authentication failed)."""
+        await self._gateways[-1].socket.close(code=code)
+
     # Inspection
 
     async def wait_for(self, predicate: Callable[[], T | None], timeout: float = 5.0) -> T:

@@ -11,7 +11,7 @@ from discord.http import Route
 from bot.adapters.discord_bot import DiscordAdapter
 from bot.core.commands import USER_COMMANDS
 from bot.core.types import ActionKind, Button, FlagStatus, Inbound, Outbound, OutboundKind, Platform, UserRef
-from bot.errors import ConfigError
+from bot.errors import ConfigError, DeliveryError
 from tests.e2e.discord.conftest import StartAdapter
 from tests.e2e.discord.fake_discord import FakeDiscord
 from tests.e2e.discord.recording_core import RecordingCore
@@ -113,3 +113,19 @@ async def test_writing_in_an_archived_flag_thread_after_a_restart_still_reaches_
     await core.wait_for(lambda: bool(core.texts))
     assert (core.texts[0].ref, core.texts[0].text) == (ref, "!note followed up by phone")
     assert bool(fake.calls_to("GET", rf"/channels/{ref.split(':')[1]}")) is not announced
+
+
+async def test_a_fatal_gateway_close_is_logged_and_sends_then_fail_honestly(
+    fake: FakeDiscord, start_adapter: StartAdapter, caplog: pytest.LogCaptureFixture
+) -> None:
+    adapter = await start_adapter(fake, RecordingCore())
+    sam = fake.add_user("sam")
+
+    await fake.close_gateway(4004)
+    for _ in range(100):  # the log is not a fake event: poll it
+        if "stopped unexpectedly" in caplog.text:
+            break
+        await asyncio.sleep(0.05)
+    assert "the Discord client stopped unexpectedly (ConnectionClosed)" in caplog.text
+    with pytest.raises(DeliveryError, match="not running"):
+        await adapter.send(Outbound(UserRef(Platform.DISCORD, str(sam.id)), str(sam.dm_channel_id), OutboundKind.REPLY, "hi"))
