@@ -11,6 +11,7 @@ fresh card in the topic instead of editing the old one.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
@@ -115,24 +116,24 @@ class ModeratorGroup:
 
     async def relay(self, ref: str, author: str, text: str) -> str | None:
         bot, parsed = self._require_bot(), _parse(ref)
+        topic = parsed.thread_id if isinstance(parsed, TopicRef) else None
+        answer_to = (
+            ReplyParameters(parsed.message_id, allow_sending_without_reply=True) if isinstance(parsed, ReplyRef) else None
+        )
         last: Message | None = None
         for piece in relay_html(author, text):
-            if isinstance(parsed, TopicRef):
-                thread = parsed.thread_id
-                last = await self._call(
-                    lambda piece=piece: bot.send_message(
-                        parsed.chat_id, piece, parse_mode=ParseMode.HTML, message_thread_id=thread, link_preview_options=NO_PREVIEW
-                    ),
-                    "sendMessage",
-                )
-            else:
-                answer_to = ReplyParameters(parsed.message_id, allow_sending_without_reply=True)
-                last = await self._call(
-                    lambda piece=piece: bot.send_message(
-                        parsed.chat_id, piece, parse_mode=ParseMode.HTML, reply_parameters=answer_to, link_preview_options=NO_PREVIEW
-                    ),
-                    "sendMessage",
-                )
+            last = await self._call(
+                functools.partial(
+                    bot.send_message,
+                    parsed.chat_id,
+                    piece,
+                    parse_mode=ParseMode.HTML,
+                    message_thread_id=topic,
+                    reply_parameters=answer_to,
+                    link_preview_options=NO_PREVIEW,
+                ),
+                "sendMessage",
+            )
         if isinstance(parsed, ReplyRef) and last is not None:
             return str(ReplyRef(parsed.chat_id, last.message_id))
         return None

@@ -15,6 +15,7 @@ from tests.e2e.telegram.fake_api import TOKEN, FakeBotApi, user
 GROUP = -1001500000001
 SAM = user(1001, "Sam", "fr")
 ANA = user(1002, "Ana", "es")
+LEE = user(1003, "Lee", "en")
 ALICE = user(501, "Alice")  # a moderator: administrator of the group
 BOB = user(502, "Bob")  # a moderator: member of the group
 MALLORY = user(777, "Mallory")  # not in the group
@@ -33,6 +34,7 @@ async def fake() -> AsyncIterator[FakeBotApi]:
     await api.start()
     api.add_private(SAM)
     api.add_private(ANA)
+    api.add_private(LEE)
     api.add_group(GROUP, "Moderators", forum=True)
     api.set_member(GROUP, ALICE, "administrator")
     api.set_member(GROUP, BOB, "member")
