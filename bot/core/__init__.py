@@ -1,0 +1,1 @@
+"""The conversation core: platform-neutral use cases and types (no platform imports)."""
