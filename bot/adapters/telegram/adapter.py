@@ -95,6 +95,8 @@ class TelegramOptions:
     request_timeout_s: float = 10.0  # connect / read / write timeout of one API call
     max_concurrent_updates: int = 64  # updates handled at once (the core orders each user's)
     rate_limit_retries: int = 5  # 429 answers waited out per call (AIORateLimiter)
+    max_per_second: int = 30  # Telegram's broadcast limit, applied before sending (0: off)
+    group_max_per_minute: int = 20  # Telegram's per-group limit (the moderator group; 0: off)
     retry: RetryPolicy = field(default_factory=RetryPolicy)  # network errors and 5xx
 
 
@@ -112,6 +114,11 @@ class TelegramAdapter:
         self._options = options or TelegramOptions()
         self._group = ModeratorGroup(settings.telegram_mod_group_id, self._options.retry)
         self._app: Application | None = None  # type: ignore[type-arg]
+
+    @property
+    def has_moderator_group(self) -> bool:
+        """Whether TELEGRAM_MOD_GROUP_ID is set: register this as a surface only then."""
+        return self._group.chat_id is not None
 
     # Lifecycle -------------------------------------------------------------------------
 
@@ -171,7 +178,13 @@ class TelegramAdapter:
         builder = (
             Application.builder()
             .token(self._settings.telegram_token.get_secret_value())
-            .rate_limiter(AIORateLimiter(max_retries=self._options.rate_limit_retries))
+            .rate_limiter(
+                AIORateLimiter(
+                    overall_max_rate=self._options.max_per_second,
+                    group_max_rate=self._options.group_max_per_minute,
+                    max_retries=self._options.rate_limit_retries,
+                )
+            )
             .concurrent_updates(self._options.max_concurrent_updates)
             .job_queue(None)
             .connect_timeout(timeout)

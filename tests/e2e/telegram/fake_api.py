@@ -15,13 +15,14 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import aiohttp
 from aiohttp import web
 
 from tests.e2e.telegram.tg_html import EntityParseError, parse, utf16_len
 
+T = TypeVar("T")
 TOKEN = "123456:TEST-token"
 BOT = {"id": 4242, "is_bot": True, "first_name": "Counsel", "username": "counsel_test_bot"}
 TOPIC_COLORS = {0x6FB9F0, 0xFFD67E, 0xCB86DB, 0x8EEE98, 0xFF93B2, 0xFB6F5F}
@@ -185,7 +186,7 @@ class FakeBotApi:
     def calls_of(self, method: str, *, ok: bool | None = True) -> list[Call]:
         return [c for c in self.calls if c.method.lower() == method.lower() and (ok is None or (c.status == 200) == ok)]
 
-    async def wait_for(self, predicate: Callable[[], Any], timeout: float = 5.0) -> Any:
+    async def wait_for(self, predicate: Callable[[], T | None], timeout: float = 5.0) -> T:
         """Wait until `predicate()` is truthy (checked after every call); returns its value."""
         async with asyncio.timeout(timeout):
             async with self._changed:

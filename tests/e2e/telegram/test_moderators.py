@@ -10,6 +10,8 @@ import dataclasses
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 from bot.core.types import (
     ActionKind,
     ActionResult,
@@ -19,6 +21,7 @@ from bot.core.types import (
     Outcome,
     SessionState,
 )
+from bot.errors import DeliveryError
 from bot.safety.levels import Category, RiskLevel
 from tests.e2e.telegram.conftest import ALICE, BOB, GROUP, MALLORY, StartAdapter, telegram_settings
 from tests.e2e.telegram.fake_api import FakeBotApi
@@ -249,3 +252,15 @@ async def test_long_flagged_text_and_transcript_fit_one_card(fake: FakeBotApi, s
     pieces = fake.sent(GROUP, thread_id=int(ref.rsplit(":", 1)[1]))[1:]
     assert len(pieces) == 3 and " ".join((p.text or "").removeprefix("User\n") for p in pieces).split() == long_relay.split()
     assert all(STYLES & covered(p.text or "", p.entities, "word") == set() for p in pieces)
+
+
+async def test_without_a_moderator_group_the_surface_says_so(fake: FakeBotApi, start_adapter: StartAdapter, tmp_path: Path) -> None:
+    core = RecordingCore()
+    adapter = await start_adapter(telegram_settings(fake, tmp_path, telegram_mod_group_id=None), core)
+    assert not adapter.has_moderator_group
+    with pytest.raises(DeliveryError, match="TELEGRAM_MOD_GROUP_ID"):
+        await adapter.post(flag_view())
+    await fake.group_text(GROUP, ALICE, "anyone?", reply_to=1)
+    await fake.private_text(BOB, "hi")
+    await core.wait(lambda: core.inbound)
+    assert core.texts == [] and fake.calls_of("getChat") == []

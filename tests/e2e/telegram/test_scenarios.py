@@ -1,0 +1,269 @@
+"""End to end: scripted Telegram users and moderators, the real PTB client started by the
+adapter's own start-up code against the fake Bot API, and the real ConversationManager on
+a real SQLite file (only the model is scripted)."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.adapters.telegram_bot import TelegramAdapter
+from bot.config import Settings
+from bot.core.conversation import ConversationManager
+from bot.core.texts import t
+from bot.core.types import ConsentState, Platform, UserRef
+from tests.e2e.telegram.conftest import ALICE, BOB, FAST, GROUP, LEE, MALLORY, SAM
+from tests.e2e.telegram.fake_api import TOKEN, FakeBotApi, Stored
+from tests.e2e.telegram.tg_html import covered
+from tests.support.core import ScriptedGenerator, make_manager
+from tests.support.settings import make_settings
+
+# PTB's own RetryAfter constructor warns about a future type change of retry_after.
+pytestmark = pytest.mark.filterwarnings("ignore:.*retry_after.*:telegram.warnings.PTBDeprecationWarning")
+
+REPLY = "That sounds heavy. I'm here with you; what has today been like?"
+CRISIS = "I want to kill myself tonight, I have the pills ready. <b>bye</b> *all* _of_ [you](http://x.example) @everyone_here"
+
+
+@dataclass
+class Running:
+    settings: Settings
+    manager: ConversationManager
+    adapter: TelegramAdapter
+
+    async def stop(self) -> None:
+        await self.adapter.stop()
+        await self.manager.store.close()
+
+
+Boot = Callable[..., Awaitable[Running]]
+
+
+@pytest.fixture
+async def boot(fake: FakeBotApi, tmp_path: Path) -> AsyncIterator[Boot]:
+    """Start the bot (manager + adapter) like `counselbot run` does; again for a restart."""
+    alive: list[Running] = []
+    # One configuration for every start: a restart keeps the database and its key.
+    settings = make_settings(tmp_path, telegram_token=TOKEN, telegram_api_base=fake.base, telegram_mod_group_id=GROUP)
+
+    async def start(generator: ScriptedGenerator) -> Running:
+        manager = await make_manager(tmp_path, generator=generator, settings=settings)
+        adapter = TelegramAdapter(settings, manager, FAST)
+        manager.register_channel(Platform.TELEGRAM, adapter)
+        manager.register_surface(adapter)
+        await manager.recover()
+        await adapter.start()
+        running = Running(settings, manager, adapter)
+        alive.append(running)
+        return running
+
+    yield start
+    for running in reversed(alive):
+        if running.adapter._app is not None:
+            await running.stop()
+
+
+def said(fake: FakeBotApi, person: dict[str, Any]) -> list[str]:
+    return [m.text or "" for m in fake.sent(person["id"])]
+
+
+async def hears(fake: FakeBotApi, person: dict[str, Any], text: str) -> Stored:
+    """Wait until the bot has said `text` (exactly) to `person`."""
+    return await fake.wait_for(lambda: next((m for m in fake.sent(person["id"]) if m.text == text), None))
+
+
+async def flag_card(fake: FakeBotApi) -> tuple[int, Stored]:
+    """The newest flag topic and its card."""
+    (chat, thread) = await fake.wait_for(lambda: max(fake.topics, default=None))
+    card = await fake.wait_for(lambda: next(iter(fake.sent(chat, thread_id=thread)), None))
+    return thread, card
+
+
+async def press(fake: FakeBotApi, person: dict[str, Any], card: Stored, data: str) -> dict[str, Any]:
+    query = await fake.press(person, card, data)
+    return dict(await fake.wait_for(lambda: fake.answers.get(query)))
+
+
+async def test_first_contact_and_consent_by_button(fake: FakeBotApi, boot: Boot) -> None:
+    bot = await boot(ScriptedGenerator(REPLY))
+    await fake.private_text(SAM, "Bonjour")
+
+    notice = await hears(fake, SAM, t("notice", "fr", days=bot.settings.retention_days))
+    assert notice.buttons() == [(t("button_agree", "fr"), "/agree"), (t("button_decline", "fr"), "/decline")]
+    await hears(fake, SAM, REPLY)
+
+    query = await fake.press(SAM, notice, "/agree")
+    await hears(fake, SAM, t("consent_granted", "fr", days=bot.settings.retention_days))
+    assert fake.answers[query] == {"text": None, "show_alert": False}
+    record = await bot.manager.store.users.find(UserRef(Platform.TELEGRAM, str(SAM["id"])))
+    assert record is not None and record.consent is ConsentState.GRANTED and record.locale == "fr"
+
+
+async def test_a_normal_exchange_shows_typing_then_the_reply(fake: FakeBotApi, boot: Boot) -> None:
+    generator = ScriptedGenerator(REPLY)
+    generator.delay_s = 0.3
+    await boot(generator)
+    await fake.private_text(LEE, "Work has been rough lately and I can't switch off at night.")
+
+    await hears(fake, LEE, REPLY)
+    methods = [c.method for c in fake.calls if c.params.get("chat_id") == LEE["id"]]
+    assert "sendChatAction" in methods and methods.index("sendChatAction") < len(methods) - 1
+    assert generator.requests[-1].history[-1].text == "Work has been rough lately and I can't switch off at night."
+    assert said(fake, LEE).count(REPLY) == 1
+
+
+async def test_crisis_goes_to_the_user_and_a_topic_with_buttons_then_the_full_moderation_cycle(
+    fake: FakeBotApi, boot: Boot
+) -> None:
+    generator = ScriptedGenerator(REPLY)
+    await boot(generator)
+    await fake.private_text(LEE, CRISIS)
+
+    thread, card = await flag_card(fake)
+    crisis_texts = [text for text in said(fake, LEE) if text not in (REPLY,) and not text.startswith("Hi.")]
+    assert crisis_texts, "the user got no crisis resources"
+    assert card.text is not None and CRISIS in card.text
+    assert covered(card.text, card.entities, CRISIS) == {"pre"}, "user markup reached moderators rendered"
+    assert [d.split(":")[1] for _, d in card.buttons()] == ["claim", "takeover", "resolve", "block"]
+    topic = fake.topics[(GROUP, thread)]
+    assert topic["icon_color"] == 0xFB6F5F
+
+    refused = await press(fake, MALLORY, card, card.buttons()[0][1])
+    assert refused["show_alert"] and "only moderators" in refused["text"]
+    assert "open, unclaimed" in (card.text or "")
+
+    claimed = await press(fake, ALICE, card, card.buttons()[0][1])
+    assert claimed == {"text": "claimed", "show_alert": False}
+    await fake.wait_for(lambda: "claimed by Alice" in (card.text or ""))
+
+    takeover = next(d for _, d in card.buttons() if ":takeover:" in d)
+    await press(fake, ALICE, card, takeover)
+    await hears(fake, LEE, t("moderator_joined", "en"))
+    await fake.wait_for(lambda: "a moderator has the conversation" in (card.text or ""))
+
+    requests = len(generator.requests)
+    await fake.private_text(LEE, "are you a real person? <i>please</i>")
+    relayed = await fake.wait_for(lambda: next((m for m in fake.sent(GROUP, thread) if "are you a real person?" in (m.text or "")), None))
+    assert relayed.text == "User\nare you a real person? <i>please</i>"
+    assert covered(relayed.text, relayed.entities, "<i>please</i>") == {"pre"}
+
+    typed = await fake.group_text(GROUP, ALICE, "Yes, I'm Alice, a volunteer. Are you safe right now?", thread_id=thread)
+    await hears(fake, LEE, f"{t('moderator_label', 'en')}: Yes, I'm Alice, a volunteer. Are you safe right now?")
+    await fake.wait_for(lambda: any(r[1] == typed.message_id for r in fake.reactions))
+
+    await fake.group_text(GROUP, ALICE, "!note user has pills at hand; stayed on chat", thread_id=thread)
+    await fake.wait_for(lambda: any("(note)" in (m.text or "") for m in fake.sent(GROUP, thread)))
+    assert not any("pills at hand" in text for text in said(fake, LEE)), "a note reached the user"
+
+    intruder = await fake.group_text(GROUP, BOB, "Hi, Bob here", thread_id=thread)
+    refusal = await fake.wait_for(lambda: next((m for m in fake.sent(GROUP, thread) if m.reply_to == intruder.message_id), None))
+    assert (refusal.text or "").startswith("Refused:")
+    assert not any("Bob here" in text for text in said(fake, LEE))
+    assert len(generator.requests) == requests, "the model answered during a take-over"
+
+    release = next(d for _, d in card.buttons() if ":release:" in d)
+    await press(fake, ALICE, card, release)
+    await hears(fake, LEE, t("moderator_left", "en"))
+
+    resolve = next(d for _, d in card.buttons() if d.split(":")[1] == "resolve")
+    await press(fake, ALICE, card, resolve)
+    await fake.wait_for(lambda: any(d.endswith(":referred") for _, d in card.buttons()))
+    answer = await press(fake, ALICE, card, next(d for _, d in card.buttons() if d.endswith(":referred")))
+    assert answer["text"] == "resolved: referred"
+    await fake.wait_for(lambda: "resolved (referred) by Alice" in (card.text or "") and not card.buttons())
+
+
+async def test_a_rate_limited_reply_is_retried_and_delivered_once(fake: FakeBotApi, boot: Boot) -> None:
+    await boot(ScriptedGenerator(REPLY))
+    await fake.private_text(LEE, "hello")
+    await hears(fake, LEE, REPLY)
+
+    fake.fail_next("sendMessage", 429, "Too Many Requests: retry after 1", retry_after=1)
+    await fake.private_text(LEE, "still there?")
+    await fake.wait_for(lambda: said(fake, LEE).count(REPLY) == 2, timeout=8)
+    await asyncio.sleep(0.3)
+    assert said(fake, LEE).count(REPLY) == 2
+    assert [c.status for c in fake.calls_of("sendMessage", ok=None)][-2:] == [429, 200]
+
+
+async def test_a_restart_mid_takeover_still_relays_both_ways(fake: FakeBotApi, boot: Boot) -> None:
+    first = await boot(ScriptedGenerator(REPLY))
+    await fake.private_text(LEE, CRISIS)
+    thread, card = await flag_card(fake)
+    await press(fake, ALICE, card, next(d for _, d in card.buttons() if ":takeover:" in d))
+    await hears(fake, LEE, t("moderator_joined", "en"))
+    await first.stop()
+
+    generator = ScriptedGenerator(REPLY)
+    await boot(generator)
+    await fake.private_text(LEE, "did you leave?")
+    await fake.wait_for(lambda: any((m.text or "").endswith("did you leave?") for m in fake.sent(GROUP, thread)))
+    await fake.group_text(GROUP, ALICE, "No, I'm still here.", thread_id=thread)
+    await hears(fake, LEE, f"{t('moderator_label', 'en')}: No, I'm still here.")
+    assert generator.requests == []
+
+    await press(fake, ALICE, card, next(d for _, d in card.buttons() if ":release:" in d))
+    await hears(fake, LEE, t("moderator_left", "en"))
+    await fake.wait_for(lambda: "the AI is answering" in (card.text or ""))
+    assert [m.message_id for m in fake.sent(GROUP, thread) if "Flag #" in (m.text or "")] == [card.message_id]
+
+
+async def test_reply_mode_relays_through_replies(fake: FakeBotApi, boot: Boot) -> None:
+    fake.chats[GROUP]["is_forum"] = False
+    await boot(ScriptedGenerator(REPLY))
+    await fake.private_text(LEE, CRISIS)
+    card = await fake.wait_for(lambda: next((m for m in fake.sent(GROUP) if m.buttons()), None))
+    assert fake.topics == {}
+    await press(fake, ALICE, card, next(d for _, d in card.buttons() if ":takeover:" in d))
+    await hears(fake, LEE, t("moderator_joined", "en"))
+
+    def relayed(text: str) -> bool:
+        return any((m.text or "").endswith(text) for m in fake.sent(GROUP))
+
+    for text in ("first while held", "second while held"):
+        await fake.private_text(LEE, text)
+        await fake.wait_for(functools.partial(relayed, text))
+    await asyncio.sleep(0.3)
+    relays = [m for m in fake.sent(GROUP) if (m.text or "").startswith("User\n")]
+    assert [m.text for m in relays] == ["User\nfirst while held", "User\nsecond while held"], "each message relayed once"
+    assert all(m.reply_to == card.message_id for m in relays)
+
+    await fake.group_text(GROUP, ALICE, "Replying to your message", reply_to=relays[-1].message_id)
+    await hears(fake, LEE, f"{t('moderator_label', 'en')}: Replying to your message")
+    await fake.group_text(GROUP, ALICE, "And to the card", reply_to=card.message_id)
+    await hears(fake, LEE, f"{t('moderator_label', 'en')}: And to the card")
+    assert "User\n" not in (card.text or ""), "a relayed message was edited into a card"
+
+
+async def test_a_sticker_gets_the_text_only_note(fake: FakeBotApi, boot: Boot) -> None:
+    await boot(ScriptedGenerator(REPLY))
+    await fake.private_sticker(SAM)
+    await hears(fake, SAM, t("non_text", "fr"))
+
+
+async def test_a_user_who_blocked_the_bot_is_marked_unreachable(
+    fake: FakeBotApi, boot: Boot, caplog: pytest.LogCaptureFixture
+) -> None:
+    generator = ScriptedGenerator(REPLY)
+    generator.gate = asyncio.Event()
+    bot = await boot(generator)
+    await fake.private_text(LEE, "hello there")
+    await fake.wait_for(lambda: generator.requests)
+    fake.block(LEE["id"])
+    with caplog.at_level(logging.ERROR, logger="bot.adapters.telegram"):
+        generator.gate.set()
+        record = None
+        for _ in range(50):
+            record = await bot.manager.store.users.find(UserRef(Platform.TELEGRAM, str(LEE["id"])))
+            if record is not None and record.unreachable:
+                break
+            await asyncio.sleep(0.05)
+    assert record is not None and record.unreachable
+    assert not [r for r in caplog.records if "handling a telegram update failed" in r.getMessage()]
