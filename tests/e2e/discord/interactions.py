@@ -220,6 +220,7 @@ class InteractionsMixin:
         if record is None or record.original_id is None or record.deleted:
             return error(404, 10008, "Unknown Message")
         record.deleted = True
+        self.messages.pop(record.original_id, None)
         return reply(None)
 
     async def _followup(self, request: web.Request, match: re.Match[str], body: Json | None) -> web.Response:
