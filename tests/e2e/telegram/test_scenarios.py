@@ -19,7 +19,7 @@ from bot.config import Settings
 from bot.core.conversation import ConversationManager
 from bot.core.texts import t
 from bot.core.types import ConsentState, Platform, UserRef
-from tests.e2e.telegram.conftest import ALICE, BOB, FAST, GROUP, LEE, MALLORY, SAM
+from tests.e2e.telegram.conftest import ALICE, ANA, BOB, FAST, GROUP, LEE, MALLORY, SAM
 from tests.e2e.telegram.fake_api import TOKEN, FakeBotApi, Stored
 from tests.e2e.telegram.tg_html import covered
 from tests.support.core import ScriptedGenerator, make_manager
@@ -267,3 +267,24 @@ async def test_a_user_who_blocked_the_bot_is_marked_unreachable(
             await asyncio.sleep(0.05)
     assert record is not None and record.unreachable
     assert not [r for r in caplog.records if "handling a telegram update failed" in r.getMessage()]
+
+
+async def test_moderators_see_a_transcript_only_for_consenting_users(fake: FakeBotApi, boot: Boot) -> None:
+    bot = await boot(ScriptedGenerator(REPLY))
+    await fake.private_text(LEE, "I've been feeling low for weeks.")
+    notice = await hears(fake, LEE, t("notice", "en", days=bot.settings.retention_days))
+    await hears(fake, LEE, REPLY)
+    await fake.press(LEE, notice, "/agree")
+    await hears(fake, LEE, t("consent_granted", "en", days=bot.settings.retention_days))
+    await fake.private_text(LEE, "Some days I can barely get out of bed.")
+    await fake.wait_for(lambda: said(fake, LEE).count(REPLY) == 2)
+    await fake.private_text(LEE, CRISIS)
+    _, card = await flag_card(fake)
+    assert card.text is not None and "Recent transcript (consented)" in card.text
+    assert "Some days I can barely get out of bed." in card.text
+    assert covered(card.text, card.entities, "Some days I can barely get out of bed.") == {"pre"}
+
+    await fake.private_text(ANA, CRISIS)  # never answered the notice: no transcript
+    await fake.wait_for(lambda: len(fake.topics) == 2)
+    _, other = await flag_card(fake)
+    assert other.text is not None and "has not consented" in other.text and "Recent transcript" not in other.text
