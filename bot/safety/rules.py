@@ -1,0 +1,313 @@
+"""The rule language of the risk assessment, and the matcher that applies it.
+
+A language's lexicon (`bot.safety.lexicon.en`, `.fr`, `.es`) is data: `Rule`s made of
+regular-expression patterns over normalised text, plus named cue patterns (negation,
+time, hyperbole, fiction, weapon, minor...). This module compiles a lexicon once, at
+import, and matches one normalised message against it.
+
+How a rule's level is decided for one match, in order:
+1. `drop_if`: a named cue in the same sentence (fiction, a trivial reason...) drops it;
+   `requires`: a cue that must be in the sentence for the rule to count.
+2. `timed`: a time expression in the sentence (just now / recently / long ago) picks
+   the level from the rule's table; "ten years ago" and "three weeks ago" differ.
+3. `boosts`: a cue in the sentence, the message or the session raises the level
+   (a weapon with a threat, a minor with abuse, "tonight" with an intent).
+4. `softened`: a hyperbole cue in the sentence (a game, embarrassment) caps the level.
+5. `negated`: a negation cue in the few words before the match, in the same clause,
+   lowers the level to `negated`. `negated=None` means negation is ignored: negation
+   never cancels means, plans or attempts.
+Patterns are written so that they match the form they describe ("want to die") and
+not its negation; pseudo-negations ("can't stop", "don't know if") are not negations.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+
+from bot.safety.gates import Gate, gate
+from bot.safety.levels import Category, RiskLevel
+
+NEGATION_WINDOW = 4  # words before a match in which a negation cue negates it
+
+
+class TimeClass(Enum):
+    """When something happened or will happen, as a time expression says."""
+
+    NOW = "now"  # right now, tonight, just, an hour ago, last night
+    RECENT = "recent"  # yesterday .. months ago, last week, this year
+    PAST = "past"  # before, once, in the past, used to (no date)
+    LONG_AGO = "long_ago"  # years ago, as a child, when I was a teenager
+
+    @property
+    def words(self) -> str:
+        return {"now": "just now", "recent": "recent", "past": "in the past", "long_ago": "long ago"}[self.value]
+
+
+class Scope(Enum):
+    SENTENCE = "sentence"
+    MESSAGE = "message"
+    SESSION = "session"  # the message and the session's earlier messages
+
+
+class Context(Enum):
+    """What a rule needs from the conversation to count at all."""
+
+    SUICIDAL = "suicidal"  # a statement about suicide or self-harm, here or earlier in the session
+
+
+@dataclass(frozen=True)
+class Boost:
+    """Raise a hit to `level` when `cue` is present in `scope` (and add `category`)."""
+
+    cue: str
+    level: RiskLevel
+    scope: Scope = Scope.SENTENCE
+    category: Category | None = None
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One risk signal. `reason` is what a moderator reads; it never quotes the user."""
+
+    id: str
+    category: Category
+    level: RiskLevel
+    reason: str
+    patterns: tuple[str, ...]
+    negated: RiskLevel | None = RiskLevel.NONE
+    timed: Mapping[TimeClass, RiskLevel] | None = None
+    boosts: tuple[Boost, ...] = ()
+    softened: RiskLevel | None = None
+    drop_if: tuple[str, ...] = ()
+    requires: tuple[str, ...] = ()  # cues that must all be in the sentence
+    needs: Context | None = None
+    context_cue: str | None = None  # a cue in the message that satisfies `needs` too
+    fallback: bool = False  # yields to an overlapping hit of another rule of its category
+    third_party: bool = False  # about someone else: not a statement about the writer
+    also: tuple[Category, ...] = ()  # further categories the signal belongs to
+    examples: tuple[str, ...] = ()  # messages the rule must match (checked by the tests)
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """One language's rules. `cues` are named patterns; `macros` are `{NAME}` snippets."""
+
+    language: str
+    markers: frozenset[str]  # frequent words that identify the language
+    slang: Mapping[str, str]
+    macros: Mapping[str, str]
+    cues: Mapping[str, str]
+    rules: tuple[Rule, ...]
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One rule matched at [start, end) of the text in `language`, with its decided level."""
+
+    rule: Rule
+    level: RiskLevel
+    start: int
+    end: int
+    negated: bool
+    reason: str
+    language: str
+    context_ok: bool  # the rule needs no session context, or its context cue is in the message
+    added: tuple[Category, ...] = ()  # categories added by boosts
+
+    @property
+    def categories(self) -> tuple[Category, ...]:
+        return tuple(dict.fromkeys((self.rule.category, *self.rule.also, *self.added)))
+
+
+@dataclass
+class _Compiled:
+    rule: Rule
+    patterns: list[tuple[re.Pattern[str], Gate]]
+
+
+@dataclass
+class CompiledLexicon:
+    lexicon: Lexicon
+    rules: list[_Compiled]
+    cues: dict[str, re.Pattern[str]]
+    times: list[tuple[TimeClass, re.Pattern[str]]] = field(default_factory=list)
+
+    @property
+    def language(self) -> str:
+        return self.lexicon.language
+
+
+def compile_lexicon(lexicon: Lexicon) -> CompiledLexicon:
+    """Expand macros and compile every pattern once. Raises `re.error` on a bad pattern."""
+    cues = {name: _compile((_expand(pattern, lexicon.macros),)) for name, pattern in lexicon.cues.items()}
+    for required in ("negation", "pseudo_negation", "clause_break", "retraction"):
+        if required not in cues:
+            raise ValueError(f"lexicon {lexicon.language} lacks the {required!r} cue")
+    rules = []
+    for rule in lexicon.rules:
+        expanded = [_expand(p, lexicon.macros) for p in rule.patterns]
+        rules.append(_Compiled(rule, [(_compile((p,)), gate(p)) for p in expanded]))
+    for compiled in rules:
+        rule = compiled.rule
+        named = (*rule.drop_if, *rule.requires, *(boost.cue for boost in rule.boosts), *filter(None, [rule.context_cue]))
+        for cue in named:
+            if cue not in cues:
+                raise ValueError(f"rule {rule.id} uses unknown cue {cue!r}")
+    times = [(tc, cues[f"time_{tc.value}"]) for tc in TimeClass if f"time_{tc.value}" in cues]
+    return CompiledLexicon(lexicon, rules, cues, times)
+
+
+def _expand(pattern: str, macros: Mapping[str, str]) -> str:
+    for _ in range(4):  # macros may use macros
+        if "{" not in pattern:
+            break
+        pattern = _MACRO.sub(lambda m: f"(?:{macros[m.group(1)]})", pattern)
+    if _MACRO.search(pattern):
+        raise ValueError(f"macros nested too deep in {pattern[:60]!r}")
+    return pattern
+
+
+_MACRO = re.compile(r"\{([A-Z][A-Z0-9_]*)\}")
+
+
+def _compile(patterns: tuple[str, ...]) -> re.Pattern[str]:
+    body = "|".join(f"(?:{p})" for p in patterns)
+    return re.compile(rf"(?<![a-z0-9])(?:{body})(?![a-z0-9])")
+
+
+_SENTENCE_MARK = re.compile(r"(?<![^ ])\.(?![^ ])")
+_CLAUSE_MARK = re.compile(r"(?<![^ ])[.,](?![^ ])")
+_ALNUM = re.compile(r"[a-z0-9]+")
+
+
+@dataclass
+class Text:
+    """One message in one language's normal form, with its sentence and clause marks."""
+
+    value: str
+    sentence_marks: list[int]
+    clause_marks: list[int]
+    tokens: frozenset[str]
+
+    @classmethod
+    def of(cls, value: str) -> Text:
+        sentences = [found.start() for found in _SENTENCE_MARK.finditer(value)]
+        clauses = [found.start() for found in _CLAUSE_MARK.finditer(value)]
+        tokens = frozenset(value.split()) | frozenset(_ALNUM.findall(value))
+        return cls(value, sentences, clauses, tokens)
+
+    def sentence(self, start: int, end: int) -> tuple[int, int]:
+        i = bisect.bisect_left(self.sentence_marks, start)
+        lo = self.sentence_marks[i - 1] + 1 if i > 0 else 0
+        j = bisect.bisect_left(self.sentence_marks, end)
+        hi = self.sentence_marks[j] if j < len(self.sentence_marks) else len(self.value)
+        return lo, hi
+
+    def clause_start(self, start: int) -> int:
+        i = bisect.bisect_left(self.clause_marks, start)
+        return self.clause_marks[i - 1] + 1 if i > 0 else 0
+
+
+@dataclass(frozen=True)
+class Session:
+    """What the matcher may look at beyond the message: earlier messages in this language."""
+
+    texts: tuple[str, ...] = ()
+
+
+def match(lexicon: CompiledLexicon, text: Text, session: Session) -> list[Hit]:
+    """Every rule hit in `text` (including hits lowered to NONE, which still count as context)."""
+    hits: list[Hit] = []
+    seen: set[tuple[str, int, int]] = set()
+    for compiled in lexicon.rules:
+        rule = compiled.rule
+        for regex, required in compiled.patterns:
+            if not required.passes(text.tokens):
+                continue
+            for found in regex.finditer(text.value):
+                span = (rule.id, found.start(), found.end())
+                if span in seen:
+                    continue
+                seen.add(span)
+                hit = _evaluate(lexicon, rule, found, text, session)
+                if hit is not None:
+                    hits.append(hit)
+    return hits
+
+
+def _evaluate(lexicon: CompiledLexicon, rule: Rule, found: re.Match[str], text: Text, session: Session) -> Hit | None:
+    value = text.value
+    lo, hi = text.sentence(found.start(), found.end())
+    sentence = value[lo:hi]
+    cues = lexicon.cues
+    if any(cues[name].search(sentence) for name in rule.drop_if):
+        return None
+    if not all(cues[name].search(sentence) for name in rule.requires):
+        return None
+    level = rule.level
+    notes: list[str] = []
+    added: list[Category] = []
+    when = _time_class(lexicon, sentence, found.start() - lo, found.end() - lo) if rule.timed is not None else None
+    if rule.timed is not None and when is not None and when in rule.timed:
+        level = rule.timed[when]
+        notes.append(when.words)
+    if when not in (TimeClass.PAST, TimeClass.LONG_AGO):
+        for boost in rule.boosts:
+            if not _cue_in(cues[boost.cue], boost.scope, sentence, value, session):
+                continue
+            if boost.category is not None:
+                added.append(boost.category)
+            if level < boost.level:
+                level = boost.level
+                if boost.reason:
+                    notes.append(boost.reason)
+    if rule.softened is not None and level > rule.softened and "hyperbole" in cues and cues["hyperbole"].search(sentence):
+        level = rule.softened
+        notes.append("hyperbole context")
+    negated = _negated(lexicon, text, found.start())
+    if negated and rule.negated is not None:
+        level = min(level, rule.negated)
+        notes.append("negated")
+    reason = rule.reason if not notes else f"{rule.reason} ({', '.join(notes)})"
+    context_ok = rule.needs is None or (rule.context_cue is not None and cues[rule.context_cue].search(value) is not None)
+    return Hit(rule, level, found.start(), found.end(), negated, reason, lexicon.language, context_ok, tuple(added))
+
+
+def _cue_in(cue: re.Pattern[str], scope: Scope, sentence: str, message: str, session: Session) -> bool:
+    if scope is Scope.SENTENCE:
+        return cue.search(sentence) is not None
+    if cue.search(message):
+        return True
+    return scope is Scope.SESSION and any(cue.search(earlier) for earlier in session.texts)
+
+
+def _time_class(lexicon: CompiledLexicon, sentence: str, start: int, end: int) -> TimeClass | None:
+    """The time expression in the sentence nearest to the match, if any."""
+    best: tuple[int, TimeClass] | None = None
+    for time_class, cue in lexicon.times:
+        for found in cue.finditer(sentence):
+            distance = start - found.end() if found.end() <= start else max(0, found.start() - end)
+            if best is None or distance < best[0]:
+                best = (distance, time_class)
+    return best[1] if best else None
+
+
+def _negated(lexicon: CompiledLexicon, text: Text, start: int) -> bool:
+    """A negation cue within the last few words before `start`, in the same clause."""
+    value = text.value
+    clause_from = text.clause_start(start)
+    window = value[clause_from:start]
+    breaks = list(lexicon.cues["clause_break"].finditer(window))
+    if breaks:
+        window = window[breaks[-1].end() :]
+    words = window.split()[-NEGATION_WINDOW:]
+    if not words:
+        return False
+    window = " ".join(words)
+    window = lexicon.cues["pseudo_negation"].sub(" ", window)
+    return lexicon.cues["negation"].search(window) is not None
