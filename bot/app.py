@@ -23,9 +23,11 @@ PURGE_EVERY_S = 6 * 3600
 
 
 class PlatformAdapter(UserChannel, ModeratorSurface, Protocol):
-    """What `run` needs of a platform adapter: a channel, a surface, and a lifecycle."""
+    """What `run` needs of a platform adapter: a channel for its users, a moderator surface
+    (named after its platform) when a moderator channel/group is configured, a lifecycle."""
 
-    platform: Platform
+    @property
+    def moderation_enabled(self) -> bool: ...
 
     async def start(self) -> None: ...
 
@@ -97,8 +99,9 @@ async def run(settings: Settings, *, stop: asyncio.Event | None = None) -> None:
     async with running_worker(settings) as worker, open_core(settings, worker) as manager:
         adapters = build_adapters(settings, manager)
         for adapter in adapters:
-            manager.register_channel(adapter.platform, adapter)
-            manager.register_surface(adapter)
+            manager.register_channel(Platform(adapter.name), adapter)
+            if adapter.moderation_enabled:
+                manager.register_surface(adapter)
         await manager.recover()
         started: list[PlatformAdapter] = []
         try:
@@ -108,7 +111,7 @@ async def run(settings: Settings, *, stop: asyncio.Event | None = None) -> None:
                 for adapter in adapters:
                     await adapter.start()
                     started.append(adapter)
-                log.info("counselbot is running: %s", ", ".join(a.platform.value for a in adapters))
+                log.info("counselbot is running: %s", ", ".join(a.name for a in adapters))
                 await stop.wait()
                 raise _Shutdown
         except* _Shutdown:

@@ -170,7 +170,7 @@ def mod_list(
     from bot.adapters.console import flag_json, render_flags
 
     async def work(manager) -> int:  # type: ignore[no-untyped-def]
-        flags = await manager.store.flags.list(None if status is None else FlagStatus(status.value))
+        flags = await manager.store.flags.by_status(None if status is None else FlagStatus(status.value))
         views = [v for v in [await manager.moderation.view(f.id) for f in flags] if v is not None]
         if json_mode:
             for view in views:

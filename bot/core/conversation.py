@@ -109,6 +109,7 @@ class ConversationManager:
         self._clock = clock
         self._channels: dict[Platform, UserChannel] = {}
         self._lanes: dict[int, _Lane] = {}
+        self._arrivals = ArrivalOrder()
         self.moderation = Moderation(settings, store, clock, self._notify_user, self._pause_user)
 
     @property
@@ -491,16 +492,16 @@ class ConversationManager:
             return await self.act(ModeratorAction(actor, ActionKind.NOTE, mapping.flag_id, body[len(NOTE_PREFIX) :].strip()))
         return await self.act(ModeratorAction(actor, ActionKind.SAY, mapping.flag_id, body))
 
-    async def _notify_user(self, user_id: int, kind: OutboundKind, key_or_text: str) -> None:
+    async def _notify_user(self, user_id: int, kind: OutboundKind, key_or_text: str) -> bool:
+        """Deliver a moderation message to the user; returns whether it was delivered."""
         user = await self._store.users.get(user_id)
         if user is None:
-            return
+            return False
         lang = self._language(user)
         if kind is OutboundKind.MODERATOR:
             self._lane(user.id).history.append(ChatTurn(Role.ASSISTANT, key_or_text))
-            await self._send(user, kind, f"{t('moderator_label', lang)}: {key_or_text}")
-        else:
-            await self._send(user, kind, t(key_or_text, lang))
+            return await self._send(user, kind, f"{t('moderator_label', lang)}: {key_or_text}")
+        return await self._send(user, kind, t(key_or_text, lang))
 
     def _pause_user(self, user_id: int) -> None:
         if self._generator is not None:

@@ -39,7 +39,8 @@ TRANSCRIPT_LINES = 12
 
 # (user_id, kind, text key or moderator text) -> None: the manager delivers it to the user,
 # translating a key of bot.core.texts into the user's language; MODERATOR text goes verbatim.
-NotifyUser = Callable[[int, OutboundKind, str], Awaitable[None]]
+# Returns whether the message was delivered.
+NotifyUser = Callable[[int, OutboundKind, str], Awaitable[bool]]
 # (user_id) -> None: stop any generation pending for the user (take-over).
 PauseUser = Callable[[int], None]
 
@@ -230,7 +231,7 @@ class Moderation:
             )
             await self.refresh(flag.id)
         for status in (FlagStatus.OPEN, FlagStatus.CLAIMED):
-            for flag in await self._store.flags.list(status):
+            for flag in await self._store.flags.by_status(status):
                 await self.publish_missing(flag)
         return len(due)
 
@@ -334,7 +335,8 @@ class Moderation:
             if not text:
                 raise _Refused("nothing to send")
             await self._store.users.add_message(flag.user_id, session.id, "moderator", text, now)
-            await self._notify_user(flag.user_id, OutboundKind.MODERATOR, text)
+            if not await self._notify_user(flag.user_id, OutboundKind.MODERATOR, text):
+                raise _Refused("not delivered: the user can't be reached (blocked the bot or closed their DMs)")
             return "sent to the user"
 
         if kind is ActionKind.RELEASE:

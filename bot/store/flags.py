@@ -121,7 +121,7 @@ class FlagRepository:
             row = await s.get(Flag, flag_id)
             return None if row is None else _flag(row)
 
-    async def list(self, status: FlagStatus | None = None, limit: int = 100) -> list[FlagRecord]:
+    async def by_status(self, status: FlagStatus | None = None, limit: int = 100) -> list[FlagRecord]:
         query = select(Flag).order_by(Flag.level.desc(), Flag.id.desc()).limit(limit)
         if status is not None:
             query = query.where(Flag.status == status.value)

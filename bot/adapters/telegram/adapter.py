@@ -116,7 +116,7 @@ class TelegramAdapter:
         self._app: Application | None = None  # type: ignore[type-arg]
 
     @property
-    def has_moderator_group(self) -> bool:
+    def moderation_enabled(self) -> bool:
         """Whether TELEGRAM_MOD_GROUP_ID is set: register this as a surface only then."""
         return self._group.chat_id is not None
 

@@ -257,7 +257,7 @@ async def test_long_flagged_text_and_transcript_fit_one_card(fake: FakeBotApi, s
 async def test_without_a_moderator_group_the_surface_says_so(fake: FakeBotApi, start_adapter: StartAdapter, tmp_path: Path) -> None:
     core = RecordingCore()
     adapter = await start_adapter(telegram_settings(fake, tmp_path, telegram_mod_group_id=None), core)
-    assert not adapter.has_moderator_group
+    assert not adapter.moderation_enabled
     with pytest.raises(DeliveryError, match="TELEGRAM_MOD_GROUP_ID"):
         await adapter.post(flag_view())
     await fake.group_text(GROUP, ALICE, "anyone?", reply_to=1)

@@ -105,13 +105,13 @@ async def test_crisis_gets_scripted_resources_before_any_model_call_and_one_flag
     crisis = [m for m in sent if m.kind is OutboundKind.CRISIS]
     assert len(crisis) == 1 and "116 123" in crisis[0].text  # Samaritans, the user's country
     assert sent.index(crisis[0]) < sent.index(core.channel.to("u1", OutboundKind.REPLY)[0])
-    flags = await core.store.flags.list()
+    flags = await core.store.flags.by_status()
     assert len(flags) == 1 and flags[0].kind is FlagKind.RISK and flags[0].level.urgent
     assert len(core.surface.posts) == 1 and core.surface.posts[0].flagged_messages == (CRISIS_HIGH,)
     assert core.generator.requests[-1].safe_mode is True
 
     await core.manager.handle(msg("u1", "I also wrote a note for my family"))
-    assert len(await core.store.flags.list()) == 1, "one flag per session: later messages join it"
+    assert len(await core.store.flags.by_status()) == 1, "one flag per session: later messages join it"
 
 
 async def test_imminent_sessions_get_scripted_replies_until_a_moderator_acts(core: Core) -> None:
@@ -121,7 +121,7 @@ async def test_imminent_sessions_get_scripted_replies_until_a_moderator_acts(cor
     await core.manager.handle(msg("u1", "please just talk to me"))
     assert core.generator.requests == [], "no model while imminent and unclaimed"
     assert "moderator" in core.channel.to("u1")[-1].text
-    flag = (await core.store.flags.list())[0]
+    flag = (await core.store.flags.by_status())[0]
     assert (await core.manager.act(ModeratorAction(OPERATOR, ActionKind.CLAIM, flag.id))).ok
     await core.manager.handle(msg("u1", "are you still there"))
     assert len(core.generator.requests) == 1 and core.generator.requests[0].safe_mode
@@ -129,7 +129,7 @@ async def test_imminent_sessions_get_scripted_replies_until_a_moderator_acts(cor
 
 async def test_takeover_relays_both_ways_and_pauses_the_model(core: Core) -> None:
     await core.manager.handle(msg("u1", CRISIS_HIGH))
-    flag = (await core.store.flags.list())[0]
+    flag = (await core.store.flags.by_status())[0]
     calls = len(core.generator.requests)
     result = await core.manager.act(ModeratorAction(OPERATOR, ActionKind.TAKEOVER, flag.id))
     assert result.ok and result.flag is not None and result.flag.session_state is SessionState.HUMAN
@@ -160,7 +160,7 @@ async def test_takeover_relays_both_ways_and_pauses_the_model(core: Core) -> Non
 
 async def test_non_moderator_actions_are_refused_audited_and_change_nothing(core: Core) -> None:
     await core.manager.handle(msg("u1", CRISIS_HIGH))
-    flag = (await core.store.flags.list())[0]
+    flag = (await core.store.flags.by_status())[0]
     for kind in ActionKind:
         result = await core.manager.act(ModeratorAction(OUTSIDER, kind, flag.id, "x", Outcome.SUPPORTED))
         assert not result.ok and "only moderators" in result.message
@@ -172,7 +172,7 @@ async def test_non_moderator_actions_are_refused_audited_and_change_nothing(core
 
 async def test_first_claim_wins(core: Core) -> None:
     await core.manager.handle(msg("u1", CRISIS_HIGH))
-    flag = (await core.store.flags.list())[0]
+    flag = (await core.store.flags.by_status())[0]
     other = Actor(Platform.CONSOLE, "op2", "Second")
     assert (await core.manager.act(ModeratorAction(OPERATOR, ActionKind.CLAIM, flag.id))).ok
     late = await core.manager.act(ModeratorAction(other, ActionKind.CLAIM, flag.id))
@@ -195,7 +195,7 @@ async def test_unclaimed_urgent_flag_is_repaged_also_after_a_restart(tmp_path: P
     now[0] += timedelta(seconds=121)
     await restarted.manager.tick()
     assert [r for r in restarted.surface.relays if "Still unclaimed" in r[2]], "re-paged after restart"
-    flag = (await restarted.store.flags.list())[0]
+    flag = (await restarted.store.flags.by_status())[0]
     assert flag.repages == 2
     assert (await restarted.manager.act(ModeratorAction(OPERATOR, ActionKind.CLAIM, flag.id))).ok
     now[0] += timedelta(seconds=600)
@@ -217,7 +217,7 @@ async def test_a_flag_posted_while_a_surface_is_down_is_posted_later(tmp_path: P
 
 async def test_human_request_raises_its_own_kind_of_flag(core: Core) -> None:
     await core.manager.handle(msg("u1", "/human"))
-    flags = await core.store.flags.list()
+    flags = await core.store.flags.by_status()
     assert len(flags) == 1 and flags[0].kind is FlagKind.HUMAN_REQUEST
     assert "moderator" in core.channel.to("u1")[-1].text
 
