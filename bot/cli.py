@@ -6,6 +6,7 @@
     counselbot mod list|show|claim|takeover|say|release|resolve|note|block
     counselbot db upgrade            apply migrations
     counselbot keygen                print a new TRANSCRIPT_KEY line
+    counselbot train / eval          the fine-tuning pipeline (training/)
 
 Heavy imports (torch, transformers, platform clients) happen inside commands, so
 `--help` stays fast. A bad setting prints one line and exits 2, never a traceback.
@@ -31,12 +32,20 @@ from bot.errors import CounselbotError
 from bot.logs import setup_logging
 from bot.store import db
 from bot.store.crypto import generate_key
+from training import cli as training_cli
 
-app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False, help=__doc__)
+app = typer.Typer(
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    help="counselbot: a mental-health support bot for Discord and Telegram, with human moderators.",
+)
 db_app = typer.Typer(no_args_is_help=True, help="Database migrations.")
 mod_app = typer.Typer(no_args_is_help=True, help="Act on flags as the local operator (full rights).")
 app.add_typer(db_app, name="db")
 app.add_typer(mod_app, name="mod")
+app.command("train")(training_cli.train)
+app.command("eval")(training_cli.evaluate)
 
 T = TypeVar("T")
 err = Console(stderr=True, highlight=False)
