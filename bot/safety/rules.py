@@ -28,7 +28,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 
-from bot.safety.gates import Gate, gate
+from bot.safety.gates import Gate, PrefixFinder, features, gate, prefix_finder
 from bot.safety.levels import Category, RiskLevel
 
 NEGATION_WINDOW = 4  # words before a match in which a negation cue negates it
@@ -130,12 +130,34 @@ class _Compiled:
     patterns: list[tuple[re.Pattern[str], Gate]]
 
 
+@dataclass(frozen=True)
+class _Entry:
+    """One pattern of one rule, with its gate; `order` keeps matching deterministic."""
+
+    order: int
+    rule: Rule
+    regex: re.Pattern[str]
+    gate: Gate
+
+
 @dataclass
 class CompiledLexicon:
     lexicon: Lexicon
     rules: list[_Compiled]
     cues: dict[str, re.Pattern[str]]
     times: list[tuple[TimeClass, re.Pattern[str]]] = field(default_factory=list)
+    always: list[_Entry] = field(default_factory=list)  # patterns without a gate
+    index: dict[str, list[_Entry]] = field(default_factory=dict)  # word -> patterns whose first gate set has it
+    prefixes: PrefixFinder | None = None  # finds the gate prefixes in a text
+
+    def candidates(self, text: Text) -> list[_Entry]:
+        """The patterns whose gate passes for this text."""
+        present = features(text.tokens, text.value, self.prefixes)
+        found: dict[int, _Entry] = {entry.order: entry for entry in self.always}
+        for feature in present:
+            for entry in self.index.get(feature, ()):
+                found[entry.order] = entry
+        return [found[order] for order in sorted(found) if found[order].gate.passes(present)]
 
     @property
     def language(self) -> str:
@@ -159,7 +181,17 @@ def compile_lexicon(lexicon: Lexicon) -> CompiledLexicon:
             if cue not in cues:
                 raise ValueError(f"rule {rule.id} uses unknown cue {cue!r}")
     times = [(tc, cues[f"time_{tc.value}"]) for tc in TimeClass if f"time_{tc.value}" in cues]
-    return CompiledLexicon(lexicon, rules, cues, times)
+    compiled = CompiledLexicon(lexicon, rules, cues, times)
+    patterns = [(compiled_rule.rule, regex, required) for compiled_rule in rules for regex, required in compiled_rule.patterns]
+    for order, (rule, regex, required) in enumerate(patterns):
+        entry = _Entry(order, rule, regex, required)
+        if not required.word_sets:
+            compiled.always.append(entry)
+            continue
+        for word in required.word_sets[0]:
+            compiled.index.setdefault(word, []).append(entry)
+    compiled.prefixes = prefix_finder(frozenset().union(*(regex_gate.prefixes for _, _, regex_gate in patterns)))
+    return compiled
 
 
 def _expand(pattern: str, macros: Mapping[str, str]) -> str:
@@ -224,19 +256,15 @@ def match(lexicon: CompiledLexicon, text: Text, session: Session) -> list[Hit]:
     """Every rule hit in `text` (including hits lowered to NONE, which still count as context)."""
     hits: list[Hit] = []
     seen: set[tuple[str, int, int]] = set()
-    for compiled in lexicon.rules:
-        rule = compiled.rule
-        for regex, required in compiled.patterns:
-            if not required.passes(text.tokens):
+    for entry in lexicon.candidates(text):
+        for found in entry.regex.finditer(text.value):
+            span = (entry.rule.id, found.start(), found.end())
+            if span in seen:
                 continue
-            for found in regex.finditer(text.value):
-                span = (rule.id, found.start(), found.end())
-                if span in seen:
-                    continue
-                seen.add(span)
-                hit = _evaluate(lexicon, rule, found, text, session)
-                if hit is not None:
-                    hits.append(hit)
+            seen.add(span)
+            hit = _evaluate(lexicon, entry.rule, found, text, session)
+            if hit is not None:
+                hits.append(hit)
     return hits
 
 

@@ -32,7 +32,7 @@ SELF_HARM = (
         timed=PAST_LOWERS,
         drop_if=("accidental_cut",),
         boosts=(MINOR_CATEGORY,),
-        examples=("i cut myself when i get overwhelmed", "i relapsed on sh last night", "i used to cut and i want to again"),
+        examples=("i cut myself when i get overwhelmed", "i relapsed on sh last night", "i scratch my arms until they bleed"),
     ),
     Rule(
         id="en.self_harm.urge",

@@ -151,6 +151,7 @@ SUICIDE = (
             r"(?:hope|hoping|wish|pray)(?: that)? i (?:get|got|would get|will get) (?:hit|run over|killed) by",
             r"(?:dont|cant|do not|cannot) see (?:any |a )?future(?: for (?:myself|me))?|no future for me",
             r"not sure (?:if |that )?i want to (?:live|be alive|keep living|go on)",
+            r"(?:dont|do not) know (?:if|whether) i (?:still |even )?want to (?:live|be alive|keep living|go on|be here)",
             r"(?:easier|better) (?:for everyone )?if i (?:just )?(?:didnt|did not|wouldnt|stopped to|ceased to) exist",
             r"(?:want|wants|wanted|wanting|wish|wishing) to {ADV}(?:go to )?sleep forever",
         ),
@@ -310,6 +311,7 @@ MEANS = (
             r"(?:picked|chosen|chose|set|choosing|picking) (?:a |the )?(?:date|day)(?: \w+| \.| ,){0,6} (?:ill|i will|going to|gonna) do it",
             r"(?:rehears\w+|practic\w+|test(?:ed|ing)?|tried out) (?:\w+ ){0,3}(?:noose|rope|hanging|belt|the knife|the blade|the pills|the jump|the bridge)",
             r"(?:belt|rope|cord|noose|scarf)(?: \w+){0,8} (?:see if|to test if|check if) (?:it|the \w+) (?:would|will|can|could) hold",
+            r"(?:i|ive|my|me)(?: [\w,]+){0,6} noose|noose(?: \w+){0,3} (?:i|ive|i have|i had) (?:tied|made|bought|hung|set up)",
             r"(?:use|using|turn|turning|point|pointing) (?:it|them|the gun|a gun|the knife|the pills) on myself",
             r"(?:holding|hold|held|press\w*) (?:a |the |my )?(?:knife|blade|razor|gun)(?: \w+)? (?:to|against) my (?:wrist|wrists|throat|neck|arm|head)",
             r"(?:looked|looking|look|searched|searching|googled|googling|researched|researching) (?:up )?(?:\w+ ){0,2}"
@@ -324,7 +326,7 @@ MEANS = (
         level=L.CONCERN,
         reason="possible preparation (farewell letters, giving away pets or belongings)",
         patterns=(
-            r"(?:written|wrote|writing|write) (?:\w+ )?letters to (?:my |everyone|each|all|the people)",
+            r"(?:written|wrote|writing|write) (?:\w+ )?letters to (?:my \w+|everyone|each|all|the people)",
             r"(?:giving|gave|give|given|rehoming|rehomed) (?:away )?(?:my|all my) (?:\w+ )?(?:dog|cat|pets?|things|stuff|belongings|"
             r"possessions|guitar|clothes|savings) to",
         ),
