@@ -124,6 +124,8 @@ def vetted_numbers() -> frozenset[str]:
     """Every number in the table, digits only (the output guard allows these and no others)."""
     numbers = {h.number for r in TABLE.values() for h in r.helplines if h.number}
     numbers |= {re.sub(r"\D", "", part) for r in TABLE.values() for part in re.findall(r"\d[\d ]*", r.emergency)}
+    # text lines named in descriptions ("or text CONNECT to 686868") are vetted too
+    numbers |= {re.sub(r"\D", "", part) for r in TABLE.values() for h in r.helplines for part in re.findall(r"\d[\d ]*\d", h.description)}
     return frozenset(n for n in numbers if n)
 
 

@@ -91,3 +91,9 @@ def test_vetted_numbers_are_digits_only() -> None:
     numbers = vetted_numbers()
     assert {"116123", "988", "3114", "131114", "999"} <= numbers
     assert all(n.isdigit() for n in numbers)
+
+
+def test_numbers_named_in_descriptions_are_pinned_and_vetted() -> None:
+    in_descriptions = {h.description for r in TABLE.values() for h in r.helplines if any(c.isdigit() for c in h.description)}
+    assert in_descriptions == {"young people; or text CONNECT to 686868", "suicide and self-harm crisis support; or text HELP to 51444", "young people aged 5 to 25"}
+    assert {"686868", "51444"} <= vetted_numbers()
