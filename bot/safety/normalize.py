@@ -79,6 +79,7 @@ _SPELLED = re.compile(r"(?:[a-z][.\-_])+[a-z]\.?")
 _EDGE = ".!?;,:\u2026\"()[]{}<>"
 _INNER_BANG = re.compile(r"(?<=[a-z])[!|](?=[a-z])")
 _REPEAT = re.compile(r"([a-z])\1{2,}")
+_SPELL_RUN = re.compile(r"(?<![^ ])[a-z](?: [a-z]){2,}(?![^ ])")  # three one-letter tokens in a row
 _DOUBLE = re.compile(r"([a-z])\1")
 _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "9": "g", "@": "a", "$": "s", "!": "i", "|": "l", "+": "t"})
 _LEET_CHARS = frozenset("0134579@$!|+")
@@ -119,11 +120,14 @@ def normalize(text: str) -> tuple[str, ...]:
         text = _OD.sub(_od, text)
         text = _ELISION.sub(r"\1 ", text)
     tokens: list[str] = []
+    repeats = _REPEAT.search(text) is not None
     for raw in text.split():
         if raw.isalpha():
-            tokens.append(_repair_repeats(raw) if _REPEAT.search(raw) else raw)
+            tokens.append(_repair_repeats(raw) if repeats and _REPEAT.search(raw) else raw)
         else:
             _split_token(raw, tokens)
+    if _SPELL_RUN.search(" ".join(tokens)) is None:
+        return tuple(tokens)
     return tuple(_join_spelled(tokens))
 
 
@@ -155,7 +159,9 @@ def _split_token(raw: str, out: list[str]) -> None:
             out.append(core)
         else:
             for piece in _SEPARATE.sub(lambda m: f" {_mark(m.group())} ", core).split():
-                out.append(_repair(piece))
+                repaired = _repair(piece)
+                if repaired:
+                    out.append(repaired)
     _marks(raw[start + len(core) :], out)
 
 

@@ -15,21 +15,29 @@ the hits with the session's earlier messages:
 The returned tier is this message's tier in context, not the session's maximum: a
 benign message after a flagged one is `none` (the session keeps its own tier). The
 function is pure and synchronous; patterns are compiled at import.
+
+Each call re-reads the history, so what one message says on its own is memoised in a
+bounded table keyed by a digest of the message: it holds rule hits and cue names, never
+the text.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
-from collections.abc import Sequence
+import threading
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.safety.lexicon import LEXICONS
 from bot.safety.levels import Category, RiskLevel
 from bot.safety.normalize import expand, normalize
-from bot.safety.rules import CompiledLexicon, Hit, Session, Text, compile_lexicon, match
+from bot.safety.rules import CompiledLexicon, Hit, Session, Text, compile_lexicon, match, session_cues, with_session
 
 HISTORY_LIMIT = 20  # earlier messages considered; the conversation manager passes fewer
 ESCALATION_MESSAGES = 3  # messages with signals that escalate a conversation by one tier
+MEMO_SIZE = 4096  # messages whose own analysis is remembered
 SELF_CATEGORIES = frozenset({Category.SUICIDE, Category.SELF_HARM})
 
 _LEXICONS: tuple[CompiledLexicon, ...] = tuple(compile_lexicon(lexicon) for lexicon in LEXICONS)
@@ -51,16 +59,14 @@ class Assessment:
     language: str
 
 
-@dataclass
-class _Message:
-    hits: list[Hit]
-    texts: dict[str, Text]
-    retraction: bool
-    language: str
-    level: RiskLevel = RiskLevel.NONE
+@dataclass(frozen=True)
+class _Own:
+    """What one message says on its own. Holds no text: rule hits and cue names only."""
 
-    def signals(self, minimum: RiskLevel) -> list[Hit]:
-        return [hit for hit in self.hits if hit.level >= minimum]
+    hits: tuple[Hit, ...]
+    language: str
+    retraction: bool
+    cues: Mapping[str, frozenset[str]]  # language -> session-scope cues present
 
     @property
     def suicidal(self) -> bool:
@@ -70,22 +76,63 @@ class _Message:
         )
 
 
+@dataclass
+class _Message:
+    own: _Own
+    hits: list[Hit]
+    level: RiskLevel
+
+    def signals(self, minimum: RiskLevel) -> list[Hit]:
+        return [hit for hit in self.hits if hit.level >= minimum]
+
+
+class _Memo:
+    """A bounded, thread-safe LRU of `_Own` keyed by a digest of (locale, text)."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._items: OrderedDict[bytes, _Own] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, text: str, locale: str | None) -> _Own:
+        key = hashlib.blake2b(f"{locale or ''}\0{text}".encode(errors="surrogatepass"), digest_size=16).digest()
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None:
+                self._items.move_to_end(key)
+                return found
+        own = _own(text, locale)
+        with self._lock:
+            self._items[key] = own
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+        return own
+
+
+_MEMO = _Memo(MEMO_SIZE)
+
+
 def assess(text: str, history: Sequence[str] = (), locale: str | None = None) -> Assessment:
     """Assess `text`, given the session's earlier user messages (`history`, oldest first)."""
     earlier: list[_Message] = []
     context = False
+    cues: dict[str, frozenset[str]] = {}
     for previous in list(history)[-HISTORY_LIMIT:]:
-        message = _analyse(previous, locale, earlier, context)
-        context = context or message.suicidal
+        own = _MEMO.get(previous, locale)
+        message = _in_session(own, cues, context)
+        context = context or own.suicidal
         earlier.append(message)
-    current = _analyse(text, locale, earlier, context)
+        for language, names in own.cues.items():
+            if names:
+                cues[language] = cues.get(language, frozenset()) | names
+    current = _in_session(_MEMO.get(text, locale), cues, context)
     level = current.level
     hits = current.signals(RiskLevel.CONCERN)
     categories = [category for hit in hits for category in hit.categories]
     reasons = [hit.reason for hit in sorted(hits, key=lambda hit: -hit.level)]
 
     highest_before = max((message.level for message in earlier), default=RiskLevel.NONE)
-    if current.retraction and highest_before > level:
+    if current.own.retraction and highest_before > level:
         level = highest_before
         categories += [c for message in earlier if message.level == highest_before for hit in message.signals(highest_before) for c in hit.categories]
         reasons.append(f"retraction after earlier {highest_before.label} statements: the earlier tier is kept")
@@ -97,7 +144,7 @@ def assess(text: str, history: Sequence[str] = (), locale: str | None = None) ->
             reasons.append(reason)
             categories += [c for message in contributing for hit in message.signals(RiskLevel.CONCERN) for c in hit.categories]
 
-    return Assessment(level, tuple(dict.fromkeys(categories)), tuple(dict.fromkeys(reasons)), current.language)
+    return Assessment(level, tuple(dict.fromkeys(categories)), tuple(dict.fromkeys(reasons)), current.own.language)
 
 
 def detect_language(text: str, locale: str | None = None) -> str:
@@ -105,23 +152,27 @@ def detect_language(text: str, locale: str | None = None) -> str:
     return _language(normalize(text), _locale_language(locale))
 
 
-def _analyse(text: str, locale: str | None, earlier: list[_Message], context: bool) -> _Message:
+def _own(text: str, locale: str | None) -> _Own:
     tokens = normalize(text)
-    language = _language(tokens, _locale_language(locale))
     hits: list[Hit] = []
-    texts: dict[str, Text] = {}
+    cues: dict[str, frozenset[str]] = {}
     retraction = False
     for lexicon in _LEXICONS:
         normal = Text.of(expand(tokens, lexicon.lexicon.slang))
-        texts[lexicon.language] = normal
-        session = Session(tuple(message.texts[lexicon.language].value for message in earlier))
-        hits.extend(match(lexicon, normal, session))
-        retraction = retraction or lexicon.cues["retraction"].search(normal.value) is not None
-    message = _Message(hits, texts, retraction, language)
-    context = context or message.suicidal
-    message.hits = _resolve(hits, context)
-    message.level = max((hit.level for hit in message.hits), default=RiskLevel.NONE)
-    return message
+        hits.extend(match(lexicon, normal))
+        cues[lexicon.language] = session_cues(lexicon, normal)
+        retraction = retraction or lexicon.cue_in("retraction", normal)
+    return _Own(tuple(hits), _language(tokens, _locale_language(locale)), retraction, cues)
+
+
+def _in_session(own: _Own, cues: Mapping[str, frozenset[str]], context: bool) -> _Message:
+    """A message's hits given its session (the session-scope cues of earlier messages, and
+    whether they talked about suicide): session boosts, then context-dependent rules."""
+    if not own.hits:
+        return _Message(own, [], RiskLevel.NONE)
+    hits = [with_session(hit, Session(cues[hit.language])) if hit.language in cues else hit for hit in own.hits]
+    resolved = _resolve(hits, context or own.suicidal)
+    return _Message(own, resolved, max((hit.level for hit in resolved), default=RiskLevel.NONE))
 
 
 def _resolve(hits: list[Hit], suicidal_context: bool) -> list[Hit]:

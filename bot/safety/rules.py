@@ -23,6 +23,8 @@ not its negation; pseudo-negations ("can't stop", "don't know if") are not negat
 from __future__ import annotations
 
 import bisect
+import dataclasses
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -118,6 +120,7 @@ class Hit:
     language: str
     context_ok: bool  # the rule needs no session context, or its context cue is in the message
     added: tuple[Category, ...] = ()  # categories added by boosts
+    boostable: bool = True  # not about the past: session boosts may still raise it
 
     @property
     def categories(self) -> tuple[Category, ...]:
@@ -149,6 +152,12 @@ class CompiledLexicon:
     always: list[_Entry] = field(default_factory=list)  # patterns without a gate
     index: dict[str, list[_Entry]] = field(default_factory=dict)  # word -> patterns whose first gate set has it
     prefixes: PrefixFinder | None = None  # finds the gate prefixes in a text
+    session_cue_names: frozenset[str] = frozenset()  # cues used by session-scope boosts
+    cue_gates: dict[str, Gate] = field(default_factory=dict)
+
+    def cue_in(self, name: str, text: Text) -> bool:
+        """Whether cue `name` occurs anywhere in `text` (gated, so usually no regex runs)."""
+        return self.cue_gates[name].passes(text.tokens) and self.cues[name].search(text.value) is not None
 
     def candidates(self, text: Text) -> list[_Entry]:
         """The patterns whose gate passes for this text."""
@@ -180,8 +189,17 @@ def compile_lexicon(lexicon: Lexicon) -> CompiledLexicon:
         for cue in named:
             if cue not in cues:
                 raise ValueError(f"rule {rule.id} uses unknown cue {cue!r}")
+        if any(boost.scope is Scope.SESSION for boost in rule.boosts) and (rule.negated is not None or rule.softened is not None):
+            raise ValueError(f"rule {rule.id}: session-scope boosts need negated=None and softened=None")
     times = [(tc, cues[f"time_{tc.value}"]) for tc in TimeClass if f"time_{tc.value}" in cues]
     compiled = CompiledLexicon(lexicon, rules, cues, times)
+    compiled.cue_gates = {
+        name: Gate(tuple(words for words in gate(_expand(pattern, lexicon.macros)).word_sets if not any(w.endswith("*") for w in words)))
+        for name, pattern in lexicon.cues.items()
+    }
+    compiled.session_cue_names = frozenset(
+        boost.cue for rule in lexicon.rules for boost in rule.boosts if boost.scope is Scope.SESSION
+    )
     patterns = [(compiled_rule.rule, regex, required) for compiled_rule in rules for regex, required in compiled_rule.patterns]
     for order, (rule, regex, required) in enumerate(patterns):
         entry = _Entry(order, rule, regex, required)
@@ -217,21 +235,30 @@ _CLAUSE_MARK = re.compile(r"(?<![^ ])[.,](?![^ ])")
 _ALNUM = re.compile(r"[a-z0-9]+")
 
 
-@dataclass
 class Text:
-    """One message in one language's normal form, with its sentence and clause marks."""
+    """One message in one language's normal form: its tokens, and (when a rule matches)
+    its sentence and clause marks."""
 
-    value: str
-    sentence_marks: list[int]
-    clause_marks: list[int]
-    tokens: frozenset[str]
+    def __init__(self, value: str) -> None:
+        self.value = value
+        words = value.split()
+        tokens = set(words)
+        for word in words:
+            if not word.isalnum() and word not in ".,":  # "0.5mg": the regexes see "0" and "5mg" too
+                tokens.update(_ALNUM.findall(word))
+        self.tokens = frozenset(tokens)
 
     @classmethod
     def of(cls, value: str) -> Text:
-        sentences = [found.start() for found in _SENTENCE_MARK.finditer(value)]
-        clauses = [found.start() for found in _CLAUSE_MARK.finditer(value)]
-        tokens = frozenset(value.split()) | frozenset(_ALNUM.findall(value))
-        return cls(value, sentences, clauses, tokens)
+        return cls(value)
+
+    @functools.cached_property
+    def sentence_marks(self) -> list[int]:
+        return [found.start() for found in _SENTENCE_MARK.finditer(self.value)]
+
+    @functools.cached_property
+    def clause_marks(self) -> list[int]:
+        return [found.start() for found in _CLAUSE_MARK.finditer(self.value)]
 
     def sentence(self, start: int, end: int) -> tuple[int, int]:
         i = bisect.bisect_left(self.sentence_marks, start)
@@ -247,12 +274,40 @@ class Text:
 
 @dataclass(frozen=True)
 class Session:
-    """What the matcher may look at beyond the message: earlier messages in this language."""
+    """What the matcher may know of earlier messages: the session-scope cues they contain."""
 
-    texts: tuple[str, ...] = ()
+    cues: frozenset[str] = frozenset()
 
 
-def match(lexicon: CompiledLexicon, text: Text, session: Session) -> list[Hit]:
+def session_cues(lexicon: CompiledLexicon, text: Text) -> frozenset[str]:
+    """The names of the session-scope cues present in `text` (what later messages may use)."""
+    return frozenset(name for name in lexicon.session_cue_names if lexicon.cue_in(name, text))
+
+
+def with_session(hit: Hit, session: Session) -> Hit:
+    """`hit` raised by the session-scope boosts its rule has, given earlier messages' cues.
+
+    Only rules whose session boosts are not capped by negation or hyperbole may have them
+    (checked at compile time), so raising afterwards gives what matching with the session
+    would have given."""
+    if not hit.boostable or not session.cues:
+        return hit
+    level, added, notes = hit.level, list(hit.added), []
+    for boost in hit.rule.boosts:
+        if boost.scope is Scope.SESSION and boost.cue in session.cues:
+            if boost.category is not None:
+                added.append(boost.category)
+            if level < boost.level:
+                level = boost.level
+                if boost.reason:
+                    notes.append(f"{boost.reason}, earlier in the session")
+    if level == hit.level and tuple(added) == hit.added:
+        return hit
+    reason = hit.reason if not notes else f"{hit.reason} ({', '.join(notes)})"
+    return dataclasses.replace(hit, level=level, added=tuple(dict.fromkeys(added)), reason=reason)
+
+
+def match(lexicon: CompiledLexicon, text: Text, session: Session = Session()) -> list[Hit]:
     """Every rule hit in `text` (including hits lowered to NONE, which still count as context)."""
     hits: list[Hit] = []
     seen: set[tuple[str, int, int]] = set()
@@ -262,13 +317,13 @@ def match(lexicon: CompiledLexicon, text: Text, session: Session) -> list[Hit]:
             if span in seen:
                 continue
             seen.add(span)
-            hit = _evaluate(lexicon, entry.rule, found, text, session)
+            hit = _evaluate(lexicon, entry.rule, found, text)
             if hit is not None:
-                hits.append(hit)
+                hits.append(with_session(hit, session))
     return hits
 
 
-def _evaluate(lexicon: CompiledLexicon, rule: Rule, found: re.Match[str], text: Text, session: Session) -> Hit | None:
+def _evaluate(lexicon: CompiledLexicon, rule: Rule, found: re.Match[str], text: Text) -> Hit | None:
     value = text.value
     lo, hi = text.sentence(found.start(), found.end())
     sentence = value[lo:hi]
@@ -286,7 +341,7 @@ def _evaluate(lexicon: CompiledLexicon, rule: Rule, found: re.Match[str], text: 
         notes.append(when.words)
     if when not in (TimeClass.PAST, TimeClass.LONG_AGO):
         for boost in rule.boosts:
-            if not _cue_in(cues[boost.cue], boost.scope, sentence, value, session):
+            if not _cue_in(cues[boost.cue], boost.scope, sentence, value):
                 continue
             if boost.category is not None:
                 added.append(boost.category)
@@ -303,15 +358,16 @@ def _evaluate(lexicon: CompiledLexicon, rule: Rule, found: re.Match[str], text: 
         notes.append("negated")
     reason = rule.reason if not notes else f"{rule.reason} ({', '.join(notes)})"
     context_ok = rule.needs is None or (rule.context_cue is not None and cues[rule.context_cue].search(value) is not None)
-    return Hit(rule, level, found.start(), found.end(), negated, reason, lexicon.language, context_ok, tuple(added))
+    boostable = when not in (TimeClass.PAST, TimeClass.LONG_AGO)
+    return Hit(rule, level, found.start(), found.end(), negated, reason, lexicon.language, context_ok, tuple(added), boostable)
 
 
-def _cue_in(cue: re.Pattern[str], scope: Scope, sentence: str, message: str, session: Session) -> bool:
+def _cue_in(cue: re.Pattern[str], scope: Scope, sentence: str, message: str) -> bool:
     if scope is Scope.SENTENCE:
         return cue.search(sentence) is not None
     if cue.search(message):
         return True
-    return scope is Scope.SESSION and any(cue.search(earlier) for earlier in session.texts)
+    return False  # session-scope cues of earlier messages are applied by `with_session`
 
 
 def _time_class(lexicon: CompiledLexicon, sentence: str, start: int, end: int) -> TimeClass | None:

@@ -184,3 +184,19 @@ def test_fast_enough_for_every_message() -> None:
     for message in messages:
         assess(message)
     assert time.perf_counter() - start < 2.0  # 400 messages; the bench measures the real rate
+
+
+def test_memo_keeps_no_message_text() -> None:
+    from bot.safety import risk
+
+    assess("Zorblax told me I want to kill myself tonight", ("Quuxine says hello",))
+    remembered = repr(list(risk._MEMO._items.values()))
+    assert "zorblax" not in remembered.lower() and "quuxine" not in remembered.lower()
+
+
+def test_history_is_memoised_without_changing_results() -> None:
+    history = ["I'm 5'5 and 88 pounds", "I feel trapped", "I feel hopeless"]
+    first = assess("what's the fastest way to lose weight?", history)
+    assert first.level is H and "while underweight, earlier in the session" in first.reasons[0]
+    assert assess("what's the fastest way to lose weight?", history) == first
+    assert assess("what's the fastest way to lose weight?").level is N
