@@ -35,7 +35,7 @@ from bot.safety.risk import assess  # noqa: E402
 
 TARGET = 2000.0
 DATA = Path(__file__).resolve().parents[1] / "tests" / "data" / "safety"
-WRITTEN = ("labelled_en.jsonl", "labelled_fr.jsonl", "labelled_es.jsonl", "holdout.jsonl", "holdout2.jsonl")
+WRITTEN = ("labelled_en.jsonl", "labelled_fr.jsonl", "labelled_es.jsonl", "holdout.jsonl", "holdout2.jsonl", "holdout3.jsonl")
 SESSION_LENGTH = 20
 
 

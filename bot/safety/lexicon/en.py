@@ -231,7 +231,8 @@ CUES: dict[str, str] = {
         r"have to go|brb|goodnight|good night|night night|tomorrow|thanks for (?:the|your) (?:help|chat|advice)"
     ),
     "despair": (
-        r"jump|jumping|let go|fall|goodbye|bye|end it|im done|i am done|its over|cant do this|cant go on|cant take it|"
+        r"jump|jumping|let go|fall|goodbye|bye|end it|im done|i am done|its over|cant do this|cant go on|cant take it|cant anymore|"
+        r"cant keep going|waiting for the (?:\w+ )?(?:train|express)|"
         r"no way out|done with (?:life|everything)|kill myself|die"
     ),
     "violence_target": r"me|us|my (?:\w+ )?(?:{KIN})",
@@ -253,6 +254,11 @@ CUES: dict[str, str] = {
         r"(?:giving|gave|give|rehoming) (?:away )?my"
     ),
     "benign_view": r"sunset|sunrise|view|photo|photos|picture|picnic|hike|hiking|selfie|lunch|fishing|stars|drone",
+    "first_person": r"i|im|ive|id|ill|me|my|mine|myself",
+    "generic_audience": (
+        r"if you|when you|anyone who|people who|someone who|many people|those who|for people|a person who|"
+        r"the person who|it is common|is common|is commonly|commonly|often"
+    ),
     "dead_outcome": r"died|found dead|passed away|funeral|(?:is|was) dead now",
     "time_now": (
         r"right now|now|as we speak|tonight|just|just now|(?:{NUM}|\d+) (?:minutes?|mins?|hours?|hrs?) ago|an hour ago|"

@@ -158,6 +158,7 @@ SUBSTANCE = (
             r"(?:always )?need (?:alcohol|a drink|drugs|weed|pills|to drink|to get high) to (?:feel|cope|function|sleep|get through)",
             r"drink(?:ing)? myself (?:to sleep|numb|into oblivion)|self ?medicat\w*",
             r"(?:keep|kept|still) (?:drinking|using|smoking)(?: \w+){0,3} even though",
+            r"being sober (?:hurts|is too (?:painful|much|hard)|is unbearable|feels unbearable)|(?:cant|cannot) (?:stand|face) being sober",
         ),
         timed=PAST_LOWERS,
         boosts=(MINOR_CATEGORY,),

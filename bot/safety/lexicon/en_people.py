@@ -46,6 +46,8 @@ ABUSE = (
         patterns=(
             r"(?<!it )(?:" + PHYSICAL + r") me" + NOT_AWAY + r"|(?:he|she|they|my (?:\w+ )?(?:{KIN})|her|him) (?:[\w,]+ ){0,4}(?:" + PHYSICAL_PAST + r") me(?! up at)" + NOT_AWAY,
             r"(?:put|puts|laid|lays) (?:his|her|their) hands on me|(?:threatens|threatened) (?:to )?(?:hit|hurt|beat) me",
+            r"(?:pushes|pushed|shoves|shoved) me (?:around|down|into|against|to the ground|over)|(?:he|she|they|partner|boyfriend|girlfriend|husband|wife) "
+            r"(?:\w+ ){0,5}threatens me",
             r"(?:hit|hitting|beat|hurt|punch|punching) each other",
             r"(?:i was|im|i am|ive been|i have been|been|being|got|get|getting) (?:\w+ )?(?:abused|beaten up|beaten by|choked|strangled|hit by (?:my|him|her))",
             r"(?:abusive|violent) (?:relationship|partner|husband|wife|boyfriend|girlfriend|marriage|home|household|father|mother|"

@@ -78,7 +78,7 @@ SUICIDE = (
         reason="mentions being suicidal",
         patterns=(r"suicidal",),
         fallback=True,
-        drop_if=("fiction",),
+        drop_if=("fiction", "generic_audience"),
         boosts=(Boost("soon", L.HIGH, reason="timing: now"),),
         timed=PAST_LOWERS,
         examples=("suicidal right now",),
@@ -107,7 +107,7 @@ SUICIDE = (
         reason="mentions suicidal thoughts",
         patterns=(r"(?:suicidal|suicide) (?:thoughts?|ideations?|urges?)",),
         fallback=True,
-        drop_if=("fiction",),
+        drop_if=("fiction", "generic_audience"),
         timed=PAST_LOWERS,
         examples=("suicidal thoughts again",),
     ),
@@ -175,6 +175,7 @@ SUICIDE = (
         ),
         timed=ATTEMPT_TIMES,
         drop_if=("treated",),
+        requires=("first_person",),
         examples=("i tried to kill myself three weeks ago", "i overdosed last month"),
     ),
     Rule(
@@ -194,7 +195,8 @@ SUICIDE = (
         patterns=(r"(?:a|the) suicide attempt|suicide attempts",),
         timed=ATTEMPT_TIMES,
         fallback=True,
-        drop_if=("third_subject", "fiction"),
+        drop_if=("third_subject", "fiction", "generic_audience"),
+        requires=("first_person",),
         examples=(),
     ),
     Rule(
@@ -242,6 +244,8 @@ SUICIDE = (
             r"(?:high|tall) enough to (?:die|kill|be fatal)",
             r"(?:most )?painless (?:way|method|ways|methods)(?: to (?:go|die|end it))?|(?:suicide|overdose) (?:methods?|ways?)",
             r"how long (?:does it take )?(?:to )?bleed out|(?:more|less|most|least) painless",
+            r"(?:what|which) (?:\w+ ){0,3}(?:chemicals?|pills|medications?|meds|drugs|plants|poisons?|cleaning products) (?:\w+ ){0,3}"
+            r"(?:are|is|would be|can be) (?:deadly|lethal|fatal|poisonous|enough to kill)",
             r"(?:pills|hanging|jumping|an overdose|overdosing|drowning|a gun|cutting|gas) or (?:pills|hanging|jumping|an overdose|"
             r"overdosing|drowning|a gun|cutting|gas)(?: \w+){0,3} (?:painless|quicker|faster|better|surer|works)",
             r"where (?:can|do|could) i (?:buy|get|find) (?:a gun|pills|rope|a noose|poison|cyanide|helium|barbiturates|pentobarbital)",
@@ -280,6 +284,7 @@ MEANS = (
         ),
         negated=None,
         needs=Context.SUICIDAL,
+        requires=("first_person",),
         examples=(),
     ),
     Rule(
@@ -292,6 +297,7 @@ MEANS = (
             r"(?:have|got|holding) (?:the|my|a|\d+) (?:{MEANS}) (?:in my hand|in front of me|lined up|right here|ready)",
             r"(?:\d+|all (?:my|the)) (?:{DRUG}) (?:lined up|in front of me|counted out)",
             r"(?:noose|rope) (?:is |has been )?(?:tied|ready|up|hanging|set up|in place)",
+            r"holding (?:the|a|my) (?:{MEANS})(?: \w+){0,2} (?:right now|now)",
         ),
         negated=None,
         examples=("i have the gun in my hand right now", "i have 60 pills lined up in front of me"),
@@ -308,6 +314,8 @@ MEANS = (
             r"(?:put|putting|getting|got) my (?:affairs|things) in order",
             r"(?:have|got|made|making|came up with|worked out) (?:a |my |the )?plan (?:to|for)(?: \w+){0,3} (?:{ACT}|die|suicide|end it|do it)",
             r"(?:planning|planned|plan|plotting) (?:my|the) (?:suicide|death|own death)",
+            r"(?:know|worked out|figured out|planned) exactly how (?:id|i would|ill|i will|im going to|i am going to) do it",
+            r"(?:know|worked out|figured out|planned) how (?:id|i would|ill|i will|im going to) do it and when",
             r"(?:picked|chosen|chose|set|choosing|picking) (?:a |the )?(?:date|day)(?: \w+| \.| ,){0,6} (?:ill|i will|going to|gonna) do it",
             r"(?:rehears\w+|practic\w+|test(?:ed|ing)?|tried out) (?:\w+ ){0,3}(?:noose|rope|hanging|belt|the knife|the blade|the pills|the jump|the bridge)",
             r"(?:belt|rope|cord|noose|scarf)(?: \w+){0,8} (?:see if|to test if|check if) (?:it|the \w+) (?:would|will|can|could) hold",
@@ -348,6 +356,7 @@ MEANS = (
         ),
         negated=L.CONCERN,
         needs=Context.SUICIDAL,
+        requires=("first_person",),
         boosts=(SOON,),
         examples=(),
     ),
@@ -358,7 +367,7 @@ MEANS = (
         reason="at a place to end their life",
         patterns=(
             r"(?:im|i am|standing|sitting|been|waiting) {ADV}(?:on|at|by|near|under|in front of|on top of|on the edge of) "
-            r"(?:the |a |this |my )?(?:\w+ )?(?:bridge|ledge|roof|rooftop|edge|cliff|train tracks|tracks|railway|platform edge|"
+            r"(?:the |a |this |my )?(?:\w+ )?(?:bridge|ledge|roof|rooftop|edge|cliff|train tracks|tracks|railway|platform edge|platform|"
             r"overpass|balcony railing|top of (?:the|my) building|roof of (?:the|my) (?:building|house|school))",
         ),
         negated=None,
@@ -392,6 +401,7 @@ MEANS = (
             r"when you read this i(?:ll| will)? (?:be gone|be dead|not be here)",
             r"(?:tell|let) (?:my )?(?:\w+ ){0,2}(?:{KIN}) (?:know )?(?:that )?i (?:love|loved) (?:them|him|her|you)",
             r"(?:im|i am) sorry for everything(?: \.| ,)? (?:goodbye|bye)|see you on the other side|this is the end(?: for me)?",
+            r"(?:im|i am) (?:so )?sorry(?: for (?:everything|all of this|what im about to do))?(?: \.| ,)? (?:goodbye|bye)(?! for now| see| talk)",
             r"i love you all(?: \.| ,)? (?:goodbye|bye)|goodbye(?: \.| ,)? i love you|(?:thank you|thanks) for everything(?: \.| ,)? (?:goodbye|bye|i love you)",
             r"(?:im|i am) (?:about to|going to) jump(?: \.| ,)? (?:goodbye|bye)|(?:im|i am) about to jump",
             r"(?:no one|nobody) can save me|(?:im )?sorry (?:mom|mum|dad)(?: \.| ,)? (?:goodbye|bye|i love you)",
@@ -423,7 +433,7 @@ MEANS = (
         category=C.SUICIDE,
         level=L.HIGH,
         reason="goodbye after statements about suicide",
-        patterns=(r"(?:ok |okay |well )?(?:bye|goodbye|farewell|so long)(?: forever| now| then| all| everyone)?",),
+        patterns=(r"^(?:ok |okay |well )?(?:bye|goodbye|farewell|so long)(?: forever| now| then| all| everyone)?(?: [.,])*$",),
         negated=None,
         needs=Context.SUICIDAL,
         drop_if=("see_you",),

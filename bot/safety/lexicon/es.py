@@ -169,7 +169,7 @@ SUICIDE = (
         level=L.ELEVATED,
         reason="passive wish to be dead",
         patterns=(
-            r"no quiero (?:seguir )?vivir|no quiero (?:seguir|estar) (?:aqui|viv[oa])|(?:quiero|quisiera) morir(?:me)?(?! de)",
+            r"no quiero (?:seguir )?vivir|no quiero seguir viviendo|no quiero (?:seguir|estar) (?:aqui|viv[oa]|asi)|(?:quiero|quisiera) morir(?:me)?(?! de)",
             r"me quiero morir(?! de)|ganas de morir(?:me)?(?! de)|(?:desearia|quisiera|ojala) estar muert[oa]|prefiero estar muert[oa]",
             r"ojala (?:pudiera )?(?:dormirme|dormir) y no despertar(?: nunca)?|no (?:quiero|quisiera) despertar(?:me)?|ojala no despertar",
             r"(?:quisiera|quiero|desearia|me gustaria) no (?:volver a )?despertar(?:me)?",
@@ -228,6 +228,7 @@ SUICIDE = (
             r"dosis (?:letal|mortal)|cuant[oa]s? (?:\w+ ){0,3}(?:hay que tomar |necesito |se necesitan |para )(?:\w+ ){0,2}(?:morir|matarme|una sobredosis|no despertar)",
             r"como (?:suicidarme|matarme|morir sin dolor|hacer una sobredosis|hacer un nudo de horca)",
             r"(?:formas?|maneras?|metodos?) (?:\w+ ){0,2}de (?:suicidarse|suicidarme|morir|matarme)|morir sin dolor",
+            r"(?:que|cuales|cual) (?:\w+ ){0,2}(?:pastillas|medicamentos|productos|quimicos|plantas) (?:\w+ ){0,2}(?:son|es) (?:mortales|mortal|letales|letal)",
         ),
         negated=None,
         examples=("cual es la dosis letal de paracetamol",),

@@ -46,6 +46,7 @@ OTHER = (
             r"vomito a proposito|me provoco el vomito|me hago vomitar|vomitar despues de comer|laxantes|anorexi\w*|bulimi\w*|pro ana",
             r"(?:tome|bebi|me tome) (?:\w+ )?(?:cloro|lejia|veneno|raticida|anticongelante)|"
             r"(?:llevo|estoy) (?:\w+ ){0,2}sin comer para (?:adelgazar|bajar)|\d{2,4} calorias al dia|me mato de hambre",
+            r"vomit\w* (?:despues de (?:\w+ ){0,2}comer|despues de cada comida)|vomit\w*(?: \w+){0,5} para (?:no engordar|adelgazar|bajar)|"
             r"vomito para (?:adelgazar|bajar|no engordar)|me salto (?:las|todas las) comidas(?: \w+){0,3} (?:para )?(?:adelgazar|bajar)",
         ),
         timed=PAST_LOWERS,
@@ -221,7 +222,7 @@ OTHER = (
         patterns=(
             r"sin esperanza|(?:no tengo|perdi la|ya no tengo|no hay) esperanza|desesperad[oa]|nada va a cambiar|nunca va a mejorar",
             r"soy una carga|(?:me siento|estoy) atrapad[oa]|no tengo salida|no hay salida|ya no aguanto(?: mas)?|no puedo mas|todo se derrumba",
-            r"no sirvo para nada|para que seguir",
+            r"no sirvo para nada|para que seguir|no (?:veo|tengo|hay) (?:ninguna )?salida",
         ),
         examples=("soy una carga para mi familia",),
     ),

@@ -153,8 +153,8 @@ SUICIDE = (
         level=L.HIGH,
         reason="states a wish or intent to kill themself",
         patterns=(
-            r"(?:veux|voudrais|vais|compte|dois|devrais|pense|envie de|besoin de|pret a|prete a|decide de|decidee de|"
-            r"essayer de|pourrais|souhaite|voulais) (?:{ADV})?(?:{ACT})",
+            r"(?:veux|voudrais|vais|compte|dois|devrais|pense|envie de|envie d|besoin de|besoin d|pret a|prete a|decide de|decide d|"
+            r"decidee de|decidee d|essayer de|essayer d|pourrais|souhaite|voulais) (?:{ADV})?(?:{ACT})",
             r"(?:je|j) (?:\w+ ){0,3}me tuer|(?:je|j) me tue(?! au| a la| a force)|(?:je|j) me suicide",
             r"(?:je pense|j envisage) (?:{ADV})?(?:a me (?:tuer|suicider)|de me (?:tuer|suicider)|le suicide|d en finir|au suicide serieusement)",
         ),
@@ -210,6 +210,7 @@ SUICIDE = (
             r"(?:n )?(?:ai )?plus envie de vivre|(?:ne )?veux plus (?:vivre|etre la|etre en vie|exister)",
             r"la vie ne vaut (?:pas|plus) la peine|ca ne vaut plus la peine de vivre",
             r"(?:tout le monde|ils|ma famille|les autres|le monde|mes proches) (?:serai(?:en)?t|seront) mieux sans moi|mieux sans moi",
+            r"(?:tout le monde|ils|ma famille|les autres|mes proches) (?:serai(?:en)?t|irai(?:en)?t|seront|iront) mieux si je (?:n etais|n existais|ne suis) plus (?:la|en vie)",
             r"souhaite (?:etre|que je sois) mort\w*|(?:j )?aimerais (?:etre )?mort\w*|aimerais disparaitre|veux disparaitre pour toujours",
             r"(?:me )?(?:derangerait|generait) pas de mourir|prefererais (?:etre mort\w*|mourir)|marre de (?:vivre|la vie)|fatigue\w* de vivre",
             r"(?:plus|aucune) (?:de )?raisons? de vivre|a quoi bon vivre|(?:pas|plus|jamais) me reveiller demain",
@@ -266,6 +267,7 @@ SUICIDE = (
             r"(?:mourir|en finir|ne (?:pas|plus) (?:me |se )?reveiller|y passer|faire une overdose|etre sure? de mourir)",
             r"comment (?:me suicider|me tuer|mourir|en finir|faire une (?:overdose|od)|faire un noeud coulant)",
             r"(?:methodes?|facons?|moyens?|manieres?) (?:\w+ ){0,3}de (?:me suicider|mourir|se suicider|en finir|me tuer)",
+            r"(?:quel|quels|quelle|quelles) (?:\w+ ){0,2}(?:medicaments?|cachets|produits?|plantes?) (?:\w+ ){0,2}(?:est|sont) (?:mortel\w*|letal\w*)",
             r"(?:sans douleur|indolore) pour (?:mourir|en finir)|mourir sans (?:douleur|souffrir)",
         ),
         negated=None,

@@ -47,7 +47,7 @@ OTHER = (
         level=L.ELEVATED,
         reason="eating-disorder behaviour (purging, restricting, starving)",
         patterns=(
-            r"(?:je )?me fais vomir|me faire vomir|vomir (?:apres|expres)|je (?:ne )?mange (?:presque )?plus(?: rien)? pour maigrir",
+            r"(?:je )?me fais vomir|me faire vomir|vomi\w* (?:apres|expres)|vomi\w*(?: \w+){0,4} pour (?:ne pas grossir|maigrir|perdre du poids)|je (?:ne )?mange (?:presque )?plus(?: rien)? pour maigrir",
             r"(?:bu|avale|bois) (?:de la |du |de l )?(?:javel|eau de javel|poison|mort aux rats|antigel|destop)|"
             r"\d{2,4} calories par jour|me prive de (?:manger|nourriture)|laxatifs|(?:je suis )?(?:anorexique|boulimique)|pro ana",
             r"je m affame|jeun\w* pour maigrir|(?:mon|mes) (?:tca|troubles? alimentaires?)",

@@ -11,7 +11,7 @@ from bot.safety.levels import RiskLevel
 from bot.safety.risk import assess
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "safety"
-WRITTEN = ("labelled_en.jsonl", "labelled_fr.jsonl", "labelled_es.jsonl", "holdout.jsonl", "holdout2.jsonl")
+WRITTEN = ("labelled_en.jsonl", "labelled_fr.jsonl", "labelled_es.jsonl", "holdout.jsonl", "holdout2.jsonl", "holdout3.jsonl")
 COUNSEL_CHAT = "counsel_chat_labelled.jsonl"
 
 
