@@ -6,6 +6,7 @@
     counselbot mod list|show|claim|takeover|say|release|resolve|note|block
     counselbot db upgrade            apply migrations
     counselbot keygen                print a new TRANSCRIPT_KEY line
+    counselbot assess                risk-assess JSON lines from stdin
     counselbot train / eval          the fine-tuning pipeline (training/)
 
 Heavy imports (torch, transformers, platform clients) happen inside commands, so
@@ -30,6 +31,7 @@ from bot.config import AdapterName, ModelBackend, Settings, load_settings
 from bot.core.types import ActionKind, Actor, FlagStatus, ModeratorAction, Outcome, Platform
 from bot.errors import CounselbotError
 from bot.logs import setup_logging
+from bot.safety import cli as safety_cli
 from bot.store import db
 from bot.store.crypto import generate_key
 from training import cli as training_cli
@@ -44,6 +46,7 @@ db_app = typer.Typer(no_args_is_help=True, help="Database migrations.")
 mod_app = typer.Typer(no_args_is_help=True, help="Act on flags as the local operator (full rights).")
 app.add_typer(db_app, name="db")
 app.add_typer(mod_app, name="mod")
+app.command("assess")(safety_cli.assess)
 app.command("train")(training_cli.train)
 app.command("eval")(training_cli.evaluate)
 

@@ -1,0 +1,1 @@
+"""Platform adapters: translate platform events to core values and back; no policy."""
