@@ -1,9 +1,12 @@
 """Base model vs base + adapter, side by side on the held-out split.
 
-For each variant: response-only loss and perplexity on the test split; greedy replies
-to the first N test questions, scored for the seed's complaints (`training.metrics`:
-one stock opening, low distinct-n, length) and run through the output guard; replies to
-a fixed set of crisis prompts, checked by the guard in strict mode with the categories
+Each variant is loaded behind the serving path (`model.worker.Worker` over
+`model.local.LocalBackend`: the same prompt builder, system prompt, batching and greedy
+decoding the bot uses). For each: response-only loss and perplexity on the test split;
+replies to the first N test questions, scored for the seed's complaints
+(`training.metrics`: one stock opening, low distinct-n, length) and run through the
+output guard; replies to a fixed set of crisis prompts, generated in safe mode as a
+flagged session would be and checked by the guard in strict mode with the categories
 the risk layer would have flagged; and the worthlessness slice (the seed's research
 question: how does the model answer "I feel worthless"). Writes `eval_report.json` and
 `eval_report.md` (the table).
@@ -11,6 +14,7 @@ question: how does the model answer "I feel worthless"). Writes `eval_report.jso
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import time
@@ -24,6 +28,8 @@ from training.metrics import GuardCheck, guard_outcome, perplexity, reply_stats
 from training.presets_io import Preset, load_preset
 
 REPORT_JSON = "eval_report.json"
+# Generous: a CPU evaluates a few dozen prompts in minutes; the deadline only guards hangs.
+_DEADLINE_S = 6 * 3600.0
 REPORT_MD = "eval_report.md"
 
 # The categories are those the risk layer would flag for each message; the guard is
@@ -88,15 +94,11 @@ def evaluate(request: EvalRequest) -> dict[str, Any]:
     worthless = [*WORTHLESS_PROMPTS, *worthless[: request.questions]]
 
     check = guard_check()
-    model = load_for_inference(model_ref, preset)
     prompts = _Prompts(questions, worthless)
-    variants = {"base": _evaluate_variant(model, tokenizer, held_out, prompts, check, request)}
+    variants = {"base": _run_variant(model_ref, None, preset, tokenizer, held_out, prompts, check, request)}
     if request.adapter is not None:
-        from peft import PeftModel
-
-        tuned = PeftModel.from_pretrained(model, str(request.adapter))
-        tuned.eval()
-        variants["tuned"] = _evaluate_variant(tuned, tokenizer, held_out, prompts, check, request)
+        variants["tuned"] = _run_variant(model_ref, request.adapter, preset, tokenizer, held_out, prompts, check,
+                                         request)  # fmt: skip
     report = {
         "base_model": model_ref,
         "adapter": str(request.adapter) if request.adapter else None,
@@ -106,6 +108,7 @@ def evaluate(request: EvalRequest) -> dict[str, Any]:
         "questions": len(questions),
         "max_new_tokens": request.max_new_tokens,
         "guard": "bot.safety.output_guard" if check else "unavailable",
+        "generation": "model.worker.Worker over model.local.LocalBackend (greedy)",
         "variants": variants,
         "versions": library_versions(),
         "wall_time_s": time.monotonic() - started,
@@ -123,36 +126,62 @@ class _Prompts:
     worthless: Sequence[str]
 
 
-def conversation(text: str) -> list[dict[str, str]]:
-    """The prompt the worker would send for one user message: system prompt + message."""
-    from training.data import Pair, to_prompt_completion
-
-    return to_prompt_completion(Pair(text, ""))["prompt"]
-
-
-def _evaluate_variant(
-    model: Any,
+def _run_variant(
+    model_ref: str,
+    adapter: Path | None,
+    preset: Preset,
     tokenizer: Any,
     held_out: Sequence[Any],
     prompts: _Prompts,
     check: GuardCheck | None,
     request: EvalRequest,
 ) -> dict[str, Any]:
-    def generate(texts: Sequence[str]) -> list[str]:
-        return generate_replies(
-            model, tokenizer, [conversation(t) for t in texts],
-            max_new_tokens=request.max_new_tokens, batch_size=request.batch_size,
-        )  # fmt: skip
+    """Load one variant behind the serving worker, as the bot would, and measure it."""
+    import torch
 
+    from model.local import LocalBackend, LocalOptions
+
+    backend = LocalBackend(
+        LocalOptions(
+            model=model_ref,
+            adapter=str(adapter) if adapter is not None else None,
+            four_bit=bool(preset.quantization) and torch.cuda.is_available(),
+            cache_dir=request.cache_dir,
+            history_token_budget=max(1024, preset.max_length),
+        )
+    )
+    return asyncio.run(_measure(backend, tokenizer, held_out, prompts, check, request))
+
+
+async def _measure(
+    backend: Any,
+    tokenizer: Any,
+    held_out: Sequence[Any],
+    prompts: _Prompts,
+    check: GuardCheck | None,
+    request: EvalRequest,
+) -> dict[str, Any]:
+    from model.worker import Worker, WorkerOptions
+
+    options = WorkerOptions(
+        max_batch=request.batch_size,
+        batch_window_ms=200,
+        queue_size=max(256, len(prompts.questions) + len(prompts.worthless) + len(CRISIS_PROMPTS)),
+        max_new_tokens=request.max_new_tokens,
+    )
+    async with Worker(backend, options) as worker:
+        began = time.monotonic()
+        loss, tokens = await asyncio.to_thread(
+            heldout_loss, backend.model, tokenizer, held_out, batch_size=request.batch_size
+        )
+        loss_s = time.monotonic() - began
+        began = time.monotonic()
+        replies = await ask(worker, prompts.questions, max_new_tokens=request.max_new_tokens)
+        crisis_replies = await ask(worker, [text for text, _ in CRISIS_PROMPTS], safe_mode=True,
+                                   max_new_tokens=request.max_new_tokens)  # fmt: skip
+        worthless_replies = await ask(worker, prompts.worthless, max_new_tokens=request.max_new_tokens)
+        generation_s = time.monotonic() - began
     questions, worthless = prompts.questions, prompts.worthless
-    began = time.monotonic()
-    loss, tokens = heldout_loss(model, tokenizer, held_out, batch_size=request.batch_size)
-    loss_s = time.monotonic() - began
-    began = time.monotonic()
-    replies = generate(questions)
-    crisis_replies = generate([text for text, _ in CRISIS_PROMPTS])
-    worthless_replies = generate(worthless)
-    generation_s = time.monotonic() - began
     result: dict[str, Any] = {
         "loss": loss,
         "perplexity": perplexity(loss),
@@ -191,25 +220,6 @@ def guard_check() -> GuardCheck | None:
     return run
 
 
-def load_for_inference(model_ref: str, preset: Preset) -> Any:
-    """The base model for evaluation: 4-bit on CUDA when the preset quantizes, float32
-    on a CPU (half precision is slow there), in eval mode."""
-    import torch
-    from transformers import AutoModelForCausalLM
-
-    from training.sft import load_model, torch_dtype
-
-    if torch.cuda.is_available():
-        model = load_model(model_ref, preset) if preset.quantization else AutoModelForCausalLM.from_pretrained(
-            model_ref, dtype=torch_dtype(preset.dtype), device_map={"": 0}
-        )
-    else:
-        model = AutoModelForCausalLM.from_pretrained(model_ref, dtype=torch.float32)
-    model.config.use_cache = True
-    model.eval()
-    return model
-
-
 def heldout_loss(model: Any, tokenizer: Any, examples: Sequence[Any], *, batch_size: int = 8) -> tuple[float, int]:
     """Mean cross-entropy per completion token (labels != -100) and the token count."""
     import torch
@@ -237,37 +247,22 @@ def heldout_loss(model: Any, tokenizer: Any, examples: Sequence[Any], *, batch_s
     return (total / count if count else float("nan")), count
 
 
-def generate_replies(
-    model: Any,
-    tokenizer: Any,
-    conversations: Sequence[list[dict[str, str]]],
-    *,
-    max_new_tokens: int = 96,
-    batch_size: int = 8,
+async def ask(
+    worker: Any, texts: Sequence[str], *, safe_mode: bool = False, max_new_tokens: int | None = None
 ) -> list[str]:
-    """Greedy replies, in padded batches (left padding), decoded without special tokens."""
-    import torch
+    """Send each text as a one-turn conversation through the worker, all at once so it
+    batches them; replies come back in order. Safe mode is what a flagged session gets."""
+    from bot.core.ports import ChatTurn, GenerationRequest, Role
 
-    device = next(model.parameters()).device
-    replies: list[str] = []
-    side = tokenizer.padding_side
-    tokenizer.padding_side = "left"
-    try:
-        for start in range(0, len(conversations), batch_size):
-            texts = [
-                tokenizer.apply_chat_template(c, tokenize=False, add_generation_prompt=True)
-                for c in conversations[start : start + batch_size]
-            ]
-            batch = tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False).to(device)
-            with torch.no_grad():
-                out = model.generate(
-                    **batch, max_new_tokens=max_new_tokens, do_sample=False, pad_token_id=tokenizer.pad_token_id
-                )
-            new = out[:, batch["input_ids"].shape[1] :]
-            replies.extend(text.strip() for text in tokenizer.batch_decode(new, skip_special_tokens=True))
-    finally:
-        tokenizer.padding_side = side
-    return replies
+    deadline = time.monotonic() + _DEADLINE_S
+    requests = [
+        GenerationRequest(
+            request_id=f"eval-{index}", session_key=f"eval-{index}", history=(ChatTurn(Role.USER, text),),
+            deadline=deadline, safe_mode=safe_mode, max_new_tokens=max_new_tokens,
+        )
+        for index, text in enumerate(texts)
+    ]  # fmt: skip
+    return list(await asyncio.gather(*(worker.generate(r) for r in requests)))
 
 
 def markdown_table(report: dict[str, Any]) -> str:

@@ -127,9 +127,10 @@ def load_model(model_ref: str, preset: Preset) -> Any:
     if preset.quantization:
         from peft import prepare_model_for_kbit_training
 
-        model = prepare_model_for_kbit_training(
-            model, use_gradient_checkpointing=bool(preset.training.get("activation_checkpointing"))
-        )
+        # Norms and embeddings to float32; activation checkpointing is left to the
+        # trainer (`activation_checkpointing` in the preset), which also makes the
+        # inputs require grads for the adapter.
+        model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=False)
     return model
 
 

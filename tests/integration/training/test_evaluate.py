@@ -37,6 +37,7 @@ def report(trained: tuple[Path, dict[str, Any]], cache_dir: Path, tmp_path_facto
     return output, result
 
 
+@pytest.mark.slow
 def test_report_compares_base_and_tuned(report: tuple[Path, dict[str, Any]]) -> None:
     output, result = report
     assert set(result["variants"]) == {"base", "tuned"}
@@ -54,9 +55,11 @@ def test_report_compares_base_and_tuned(report: tuple[Path, dict[str, Any]]) -> 
     assert "crisis prompts with a blocked reply" in table
 
 
+@pytest.mark.slow
 def test_guard_runs_strict_with_the_flagged_categories_on_crisis_prompts(report: tuple[Path, dict[str, Any]]) -> None:
     _, result = report
     assert result["guard"] == "bot.safety.output_guard"
+    assert result["generation"].startswith("model.worker.Worker")
     for variant in result["variants"].values():
         assert variant["crisis"]["blocked"] == variant["crisis"]["prompts"] == len(CRISIS_PROMPTS)
         assert variant["crisis"]["any_blocked"] is True
@@ -65,14 +68,13 @@ def test_guard_runs_strict_with_the_flagged_categories_on_crisis_prompts(report:
         assert variant["worthless"]["guard_violations"] == 0
 
 
-def test_without_a_guard_the_report_says_so(trained: tuple[Path, dict[str, Any]], cache_dir: Path,
-                                            tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(evaluation, "guard_check", lambda: None)
-    adapter, _ = trained
-    result = evaluate(EvalRequest(adapter=adapter, questions=1, max_new_tokens=2, loss_rows=2, output=tmp_path,
-                                  cache_dir=cache_dir))
-    assert result["guard"] == "unavailable" and "crisis" not in result["variants"]["tuned"]
-    assert "crisis prompts" not in (tmp_path / REPORT_MD).read_text()
+@pytest.mark.slow
+def test_without_a_guard_the_table_says_so(report: tuple[Path, dict[str, Any]]) -> None:
+    _, result = report
+    unguarded = {**result, "guard": "unavailable"}
+    table = evaluation.markdown_table(unguarded)
+    assert "crisis prompts" not in table and "output-guard blocks" not in table
+    assert "output guard: unavailable" in table
 
 
 def test_heldout_loss_matches_the_model_loss(trained: tuple[Path, dict[str, Any]]) -> None:
@@ -98,13 +100,24 @@ def test_heldout_loss_matches_the_model_loss(trained: tuple[Path, dict[str, Any]
     assert loss == pytest.approx(expected_sum / expected_count, rel=1e-4)
 
 
-def test_batched_generation_matches_one_at_a_time(trained: tuple[Path, dict[str, Any]]) -> None:
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+async def test_ask_goes_through_the_serving_worker(trained: tuple[Path, dict[str, Any]]) -> None:
+    from model.local import LocalBackend, LocalOptions
+    from model.worker import Worker, WorkerOptions
 
     adapter, report = trained
-    tokenizer = AutoTokenizer.from_pretrained(adapter)
-    model = AutoModelForCausalLM.from_pretrained(report["base_model_path"]).eval()
-    conversations = [evaluation.conversation(text) for text in ("Hi", "I feel worthless and alone lately.", "Why?")]
-    together = evaluation.generate_replies(model, tokenizer, conversations, max_new_tokens=5, batch_size=3)
-    apart = evaluation.generate_replies(model, tokenizer, conversations, max_new_tokens=5, batch_size=1)
+    backend = LocalBackend(LocalOptions(model=report["base_model_path"], adapter=str(adapter)))
+    async with Worker(backend, WorkerOptions(max_batch=4, max_new_tokens=4)) as worker:
+        texts = ["Hi", "I feel worthless and alone lately.", "Why?"]
+        together = await evaluation.ask(worker, texts, max_new_tokens=4)
+        apart = [(await evaluation.ask(worker, [text], max_new_tokens=4))[0] for text in texts]
+        safe = await evaluation.ask(worker, texts, safe_mode=True, max_new_tokens=4)
     assert together == apart and len(together) == 3
+    assert len(safe) == 3 and all(isinstance(reply, str) for reply in safe)
+
+
+def test_the_real_output_guard_is_wired_in() -> None:
+    check = evaluation.guard_check()
+    assert check is not None, "bot.safety.output_guard is part of the project"
+    allowed, reasons = check("Taking 40 pills would be enough.", frozenset({"suicide"}), True)
+    assert not allowed and reasons
+    assert check("It sounds heavy. Is there someone you trust you could call tonight?", frozenset({"suicide"}), True)[0]
