@@ -32,12 +32,14 @@ class RenderedPrompt:
     `messages` is the fitted conversation with the system prompt first (what an
     OpenAI-compatible server receives); `text` and `token_ids` are its rendering through
     the model's chat template (empty for remote backends, which render server-side).
+    `priority` is the request's risk tier, for servers that schedule by it.
     """
 
     messages: tuple[Message, ...]
     text: str
     token_ids: tuple[int, ...]
     max_new_tokens: int
+    priority: int = 0
 
 
 @dataclass(frozen=True)

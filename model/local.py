@@ -44,6 +44,7 @@ class LocalOptions:
     cache_dir: Path | None = None
     history_token_budget: int = 1024
     threads: int | None = None  # torch intra-op threads on CPU; None leaves torch's default
+    temperature: float = 0.0  # 0: greedy (a reply then does not depend on its batch)
 
 
 class LocalBackend:
@@ -176,13 +177,13 @@ class LocalBackend:
             raise RuntimeError("continuous batching did not complete every request")
         return [list(o.generated_tokens) for o in outputs]
 
-    @staticmethod
-    def _generation_config(model: Any, tokenizer: Any, max_new_tokens: int) -> Any:
+    def _generation_config(self, model: Any, tokenizer: Any, max_new_tokens: int) -> Any:
         from transformers import GenerationConfig
 
+        sampling = {"do_sample": True, "temperature": self.options.temperature} if self.options.temperature > 0 else {}
         return GenerationConfig(
             max_new_tokens=max_new_tokens,
-            do_sample=False,
+            **({"do_sample": False} | sampling),
             eos_token_id=_eos_ids(model, tokenizer),
             pad_token_id=tokenizer.pad_token_id,
         )

@@ -160,7 +160,8 @@ class PromptBuilder:
                 break  # the system prompt alone fills the budget: keep what is left
             turns[0] = Message("user", last[cut:])
         return RenderedPrompt(
-            messages=(system, *turns), text=text, token_ids=tuple(ids), max_new_tokens=max_new_tokens
+            messages=(system, *turns), text=text, token_ids=tuple(ids), max_new_tokens=max_new_tokens,
+            priority=int(request.priority),
         )
 
     def _render(self, messages: Sequence[Message]) -> tuple[str, list[int], int]:

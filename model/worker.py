@@ -107,7 +107,7 @@ class _Hung(Exception):
 class _Entry:
     request: GenerationRequest
     prompt: RenderedPrompt
-    future: asyncio.Future[str]
+    future: asyncio.Future[Completion]
     submitted: float
     seq: int
     attempts: int = 0
@@ -207,6 +207,10 @@ class Worker:
 
     async def generate(self, request: GenerationRequest) -> str:
         """Queue one request and wait for its reply (see the class docstring for errors)."""
+        return (await self.complete(request)).text
+
+    async def complete(self, request: GenerationRequest) -> Completion:
+        """Like `generate`, with the generated token count (for an HTTP server's usage)."""
         if self._state is not WorkerState.READY:
             raise GeneratorUnavailable(f"the model worker is {self._state}")
         remaining = request.deadline - time.monotonic()
@@ -358,7 +362,7 @@ class Worker:
         done = time.monotonic()
         for entry, completion in zip(live, completions, strict=True):
             if entry.live:  # a cancelled or expired request's reply is dropped here
-                entry.future.set_result(completion.text)
+                entry.future.set_result(completion)
                 self._stats.served += 1
                 self._stats.latencies.append(done - entry.submitted)
 
