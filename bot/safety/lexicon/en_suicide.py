@@ -356,6 +356,7 @@ MEANS = (
         ),
         negated=L.CONCERN,
         needs=Context.SUICIDAL,
+        fallback=True,
         requires=("first_person",),
         boosts=(SOON,),
         examples=(),
