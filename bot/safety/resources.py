@@ -87,8 +87,6 @@ INTERNATIONAL = CountryResources(None, "International", "your local emergency nu
     Helpline("Find A Helpline", "findahelpline.com", "free, confidential helplines in over 130 countries", "varies"),
 ))
 
-# A bare language tells us little about where someone is, except for these.
-_LANGUAGE_COUNTRY = {"fr": "FR", "es": "ES", "de": "DE"}
 
 
 def language_for(locale: str | None) -> str:
@@ -110,7 +108,9 @@ def _country_from_locale(locale: str | None) -> str | None:
     parts = re.split(r"[-_]", locale.strip())
     if len(parts) > 1 and len(parts[1]) == 2 and parts[1].isalpha():
         return parts[1].upper()
-    return _LANGUAGE_COUNTRY.get(parts[0].lower())
+    # A bare language ("fr") does not say where someone is: a French speaker may be in
+    # Canada or Belgium, and a wrong country's number is worse than the international list.
+    return None
 
 
 def resources_for(country: str | None, locale: str | None, default_country: str | None) -> CountryResources:

@@ -51,7 +51,8 @@ def test_required_countries_are_covered() -> None:
     [
         ("GB", "fr-FR", "US", "GB"),  # the user's /country wins
         (None, "en-AU", "US", "AU"),  # then the locale's region
-        (None, "fr", None, "FR"),  # a bare language that names a country
+        (None, "fr", None, None),  # a bare language names no country: never guess one
+        (None, "fr", "CA", "CA"),
         (None, "es-MX", None, "MX"),
         (None, "en", "IE", "IE"),  # then the configured default
         ("ZZ", "xx", None, None),  # then the international fallback
