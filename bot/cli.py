@@ -7,6 +7,8 @@
     counselbot db upgrade            apply migrations
     counselbot keygen                print a new TRANSCRIPT_KEY line
     counselbot assess                risk-assess JSON lines from stdin
+    counselbot worker --serve        the model worker as an OpenAI-compatible server
+    counselbot model fetch-default | info | merge
     counselbot train / eval          the fine-tuning pipeline (training/)
 
 Heavy imports (torch, transformers, platform clients) happen inside commands, so
@@ -34,6 +36,7 @@ from bot.logs import setup_logging
 from bot.safety import cli as safety_cli
 from bot.store import db
 from bot.store.crypto import generate_key
+from model import cli as model_cli
 from training import cli as training_cli
 
 app = typer.Typer(
@@ -46,6 +49,9 @@ db_app = typer.Typer(no_args_is_help=True, help="Database migrations.")
 mod_app = typer.Typer(no_args_is_help=True, help="Act on flags as the local operator (full rights).")
 app.add_typer(db_app, name="db")
 app.add_typer(mod_app, name="mod")
+app.add_typer(model_cli.model_app, name="model")
+model_cli.model_app.command("merge")(training_cli.merge)
+app.command("worker")(model_cli.worker)
 app.command("assess")(safety_cli.assess)
 app.command("train")(training_cli.train)
 app.command("eval")(training_cli.evaluate)
