@@ -106,7 +106,8 @@ async def _serve(generator: Worker, settings: Settings, host: str, port: int) ->
     from model.server import serve as serve_http
 
     def ready(bound: int) -> None:
-        out.print(f"counselbot worker ({generator.backend.name}) listening on http://{host}:{bound}", markup=False)
+        # Plain print: scripts and tests read this line, so no wrapping, flushed at once.
+        print(f"counselbot worker ({generator.backend.name}) listening on http://{host}:{bound}", flush=True)
 
     await serve_http(generator, host, port, default_timeout_s=settings.generation_timeout_s, ready=ready)
 
