@@ -26,6 +26,7 @@ from bot.config import Settings
 from bot.core.commands import Command, ParsedCommand, parse_command
 from bot.core.lifecycle import next_consent
 from bot.core.moderation import Moderation
+from bot.core.ordering import ArrivalOrder
 from bot.core.outbox import OutboxChannel
 from bot.core.ports import ChatTurn, GenerationRequest, Generator, ModeratorSurface, Role, UserChannel
 from bot.core.sanitize import clean
@@ -62,7 +63,7 @@ from bot.safety.resources import CountryResources, crisis_message, language_for,
 from bot.safety.risk import assess
 from bot.store import Store
 from bot.store.records import SessionRecord, UserRecord
-from bot.store.users import TurnStatus
+from bot.store.users import TranscriptLine, TurnStatus
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +82,7 @@ class _Lane:
     history: deque[ChatTurn] = field(default_factory=lambda: deque(maxlen=HISTORY_TURNS))
     risk_context: deque[str] = field(default_factory=lambda: deque(maxlen=RISK_CONTEXT))
     pending: list[tuple[int, str]] = field(default_factory=list)
+    session: SessionRecord | None = None  # the open session as of the last accepted message
     generating: bool = False
     loaded: bool = False
     erased: bool = False
@@ -179,8 +181,17 @@ class ConversationManager:
         """Process one user message; everything said in return goes out through the channel.
 
         Returns when the message has been dealt with: answered, merged into a generation in
-        flight (which answers it), relayed to a moderator, or refused with a message.
+        flight (which answers it), relayed to a moderator, or refused with a message. A
+        user's messages are received in the order `handle` was called for them, even when
+        the calls overlap.
         """
+        async with self._arrivals.hold(inbound.user):
+            started = await self._receive(inbound)
+        if started is not None:
+            await self._generate_turns(*started)
+
+    async def _receive(self, inbound: Inbound) -> tuple[UserRecord, _Lane] | None:
+        """Everything up to queueing the message; returns the lane when a generation should start."""
         now = self._clock()
         user = await self._store.users.get_or_create(inbound.user, inbound.chat_ref, inbound.locale, now)
         lang = self._language(user)
@@ -190,27 +201,25 @@ class ConversationManager:
             await self._send_notice(user)
         if inbound.kind is InboundKind.NON_TEXT:
             await self._send(user, OutboundKind.SYSTEM, t("non_text", lang))
-            return
+            return None
         cleaned = clean(inbound.text, self._settings.max_message_chars)
         if not cleaned.text:
             if not user.created:
                 await self._send(user, OutboundKind.SYSTEM, t("empty", lang))
-            return
+            return None
         text = cleaned.text
         command = parse_command(text)
         if user.blocked:
             await self._blocked_user(user, text)
-            return
+            return None
         if command is not None:
             await self._command(user, lane, command)
-            return
+            return None
         if self._rate_limited(lane):
-            await self._over_limit(user, lane, text)
-            return
+            return (user, lane) if await self._over_limit(user, lane, text) else None
         if cleaned.truncated:
             await self._send(user, OutboundKind.SYSTEM, t("too_long", lang, limit=self._settings.max_message_chars))
-        if await self._accept(user, lane, text):
-            await self._generate_turns(user, lane)
+        return (user, lane) if await self._accept(user, lane, text) else None
 
     async def _accept(self, user: UserRecord, lane: _Lane, text: str) -> bool:
         """Assess, store, escalate and route one message. True when a generation should start."""
@@ -251,6 +260,7 @@ class ConversationManager:
                 return False
             if assessment.level is RiskLevel.CONCERN and not lane.signposted:
                 lane.signposted = lane.signpost_due = True
+            lane.session = session
             lane.pending.append((accepted.turn_id, text))
             if lane.generating:
                 return False  # merged into the turn after the one in flight
@@ -276,7 +286,9 @@ class ConversationManager:
         turn_ids = [turn_id for turn_id, _ in batch]
         merged = "\n".join(text for _, text in batch)
         signpost, lane.signpost_due = lane.signpost_due, False
-        session = await self._store.users.current_session(user.id, self._clock())
+        # The session as the last accepted message left it (its tier only rises on accept);
+        # its state is read again after generation, when a take-over may have happened.
+        session = lane.session or await self._store.users.current_session(user.id, self._clock())
         safe_mode = session.level >= RiskLevel.ELEVATED
         request = GenerationRequest(
             request_id=uuid.uuid4().hex,
@@ -309,17 +321,18 @@ class ConversationManager:
         if reply is None or current.state is not SessionState.AI or current.scripted:
             await self._store.users.finish_turns(turn_ids, TurnStatus.HANDED_OVER, self._clock())
             return
+        line = None
         if kind is OutboundKind.REPLY:
             reply = self._guard(reply, current, lang)
             lane.history.append(ChatTurn(Role.USER, merged))
             lane.history.append(ChatTurn(Role.ASSISTANT, reply))
-            await self._store.users.add_message(user.id, session.id, "assistant", reply, self._clock())
+            line = TranscriptLine(user.id, session.id, "assistant", reply)  # stored with the ledger update
             if signpost:
                 reply = f"{reply}\n\n{t('concern_signpost', lang)}"
         elif current.level.flags:
             reply = f"{reply}\n\n{crisis_message(current.level, self._resources(user), lang)}"
         delivered = await self._send(user, kind, reply)
-        await self._finish(turn_ids, delivered)
+        await self._finish(turn_ids, delivered, line)
 
     def _guard(self, reply: str, session: SessionRecord, lang: str) -> str:
         flagged = session.level.flags
@@ -329,9 +342,9 @@ class ConversationManager:
         log.warning("output guard replaced a reply: %s", "; ".join(result.reasons) or "empty reply")
         return output_guard.safe_fallback(lang, flagged)
 
-    async def _finish(self, turn_ids: list[int], delivered: bool) -> None:
+    async def _finish(self, turn_ids: list[int], delivered: bool, line: TranscriptLine | None = None) -> None:
         status = TurnStatus.ANSWERED if delivered else TurnStatus.FAILED
-        await self._store.users.finish_turns(turn_ids, status, self._clock())
+        await self._store.users.finish_turns(turn_ids, status, self._clock(), line=line)
 
     async def _keep_typing(self, user: UserRecord) -> None:
         channel = self._channels.get(user.platform)
@@ -441,6 +454,7 @@ class ConversationManager:
             lane.history.clear()
             lane.risk_context.clear()
             lane.signposted = False
+            lane.session = None
             session = await self._store.users.current_session(user.id, self._clock())
             # A session with an unresolved flag stays open, so moderators can still reach the user.
             if await self._store.flags.active_for_session(session.id) is None:
@@ -459,15 +473,15 @@ class ConversationManager:
         lane.rate_noticed = False
         return False
 
-    async def _over_limit(self, user: UserRecord, lane: _Lane, text: str) -> None:
-        """Over the rate limit: not read, except that risk is still assessed (safety first)."""
+    async def _over_limit(self, user: UserRecord, lane: _Lane, text: str) -> bool:
+        """Over the rate limit: not read, except that risk is still assessed (safety first).
+        True when the risky message starts a generation."""
         if assess(text, tuple(lane.risk_context), user.locale).level.flags:
-            if await self._accept(user, lane, text):
-                await self._generate_turns(user, lane)
-            return
+            return await self._accept(user, lane, text)
         if not lane.rate_noticed:
             lane.rate_noticed = True
             await self._send(user, OutboundKind.SYSTEM, t("rate_limited", self._language(user)))
+        return False
 
     async def _blocked_user(self, user: UserRecord, text: str) -> None:
         """A blocked user gets nothing but crisis resources when a message is risky."""

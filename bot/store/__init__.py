@@ -30,6 +30,7 @@ class Store:
 
     async def close(self) -> None:
         await db.checkpoint(self.engine)
+        self.users.direct.close()
         await self.engine.dispose()
 
 

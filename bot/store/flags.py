@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from bot.core.types import FlagKind, FlagStatus, Outcome
 from bot.safety.levels import Category, RiskLevel
+from bot.store import db
 from bot.store.crypto import Cipher
 from bot.store.models import AuditEntry, Flag, FlagMessage, FlagNote, SurfaceMapping
 from bot.store.records import AuditRecord, FlagRecord, MappingRecord, NoteRecord
@@ -43,6 +44,7 @@ def _flag(row: Flag) -> FlagRecord:
 
 class FlagRepository:
     def __init__(self, engine: AsyncEngine, cipher: Cipher) -> None:
+        self._engine = engine
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
         self._cipher = cipher
 
@@ -60,7 +62,7 @@ class FlagRepository:
         now: datetime,
         next_page_at: datetime | None,
     ) -> FlagRecord:
-        async with self._sessions.begin() as s:
+        async with db.writing(self._engine), self._sessions.begin() as s:
             row = Flag(
                 session_id=session_id,
                 user_id=user_id,
@@ -103,7 +105,7 @@ class FlagRepository:
         next_page_at: datetime | None,
     ) -> FlagRecord:
         """Add a message to an active flag; the flag's tier only rises."""
-        async with self._sessions.begin() as s:
+        async with db.writing(self._engine), self._sessions.begin() as s:
             row = await s.get(Flag, flag_id)
             assert row is not None
             if text is not None:
@@ -149,7 +151,7 @@ class FlagRepository:
         if new is FlagStatus.RESOLVED:
             changes["resolved_at"] = now
             changes["next_page_at"] = None
-        async with self._sessions.begin() as s:
+        async with db.writing(self._engine), self._sessions.begin() as s:
             result = await s.execute(
                 update(Flag)
                 .where(Flag.id == flag_id, Flag.status.in_([e.value for e in expected]))
@@ -178,7 +180,7 @@ class FlagRepository:
             )
 
     async def mark_repaged(self, flag_id: int, next_page_at: datetime) -> None:
-        async with self._sessions.begin() as s:
+        async with db.writing(self._engine), self._sessions.begin() as s:
             await s.execute(
                 update(Flag)
                 .where(Flag.id == flag_id, Flag.status == FlagStatus.OPEN.value)
@@ -188,7 +190,7 @@ class FlagRepository:
     # Notes ----------------------------------------------------------------------------
 
     async def add_note(self, flag_id: int, author_ref: str, author_name: str, text: str, now: datetime) -> None:
-        async with self._sessions.begin() as s:
+        async with db.writing(self._engine), self._sessions.begin() as s:
             s.add(FlagNote(flag_id=flag_id, author_ref=author_ref, author_name=author_name, body=self._cipher.encrypt(text), at=now))
 
     async def notes(self, flag_id: int) -> list[NoteRecord]:
@@ -200,7 +202,7 @@ class FlagRepository:
 
     async def add_mapping(self, flag_id: int, surface: str, ref: str, primary: bool, now: datetime) -> None:
         try:
-            async with self._sessions.begin() as s:
+            async with db.writing(self._engine), self._sessions.begin() as s:
                 s.add(SurfaceMapping(flag_id=flag_id, surface=surface, ref=ref, primary=primary, created_at=now))
         except IntegrityError:
             pass  # already mapped: a surface may hand back the same ref twice
@@ -220,7 +222,7 @@ class FlagRepository:
     async def audit(
         self, *, actor_ref: str, actor_name: str, action: str, flag_id: int | None, allowed: bool, detail: str, now: datetime
     ) -> None:
-        async with self._sessions.begin() as s:
+        async with db.writing(self._engine), self._sessions.begin() as s:
             s.add(
                 AuditEntry(
                     at=now,

@@ -9,6 +9,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from bot.core.types import Button, OutboundKind
+from bot.store import db
 from bot.store.crypto import Cipher
 from bot.store.models import OutboxEntry
 
@@ -24,11 +25,12 @@ class QueuedMessage:
 
 class OutboxRepository:
     def __init__(self, engine: AsyncEngine, cipher: Cipher) -> None:
+        self._engine = engine
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
         self._cipher = cipher
 
     async def put(self, user_id: int, kind: OutboundKind, text: str, buttons: tuple[Button, ...], now: datetime) -> None:
-        async with self._sessions.begin() as s:
+        async with db.writing(self._engine), self._sessions.begin() as s:
             s.add(
                 OutboxEntry(
                     user_id=user_id,
@@ -48,5 +50,5 @@ class OutboxRepository:
         ]
 
     async def remove(self, entry_id: int) -> None:
-        async with self._sessions.begin() as s:
+        async with db.writing(self._engine), self._sessions.begin() as s:
             await s.execute(delete(OutboxEntry).where(OutboxEntry.id == entry_id))

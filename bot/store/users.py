@@ -7,17 +7,18 @@ when the user's current consent is granted, whatever the caller believes.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Connection, LargeBinary, Row, Select, delete, func, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from bot.core.types import ConsentState, Platform, SessionState, UserRef
 from bot.safety.levels import Category, RiskLevel
 from bot.store import db
 from bot.store.crypto import Cipher
+from bot.store.direct import Direct
 from bot.store.models import (
     Assessment,
     AuditEntry,
@@ -29,8 +30,14 @@ from bot.store.models import (
     Session,
     Turn,
     User,
+    UTCDateTime,
 )
 from bot.store.records import MessageRecord, SessionRecord, TurnRecord, UserRecord
+
+# `last_seen_at` is kept to the minute, so a user's every message does not cost a write.
+LAST_SEEN_RESOLUTION = timedelta(minutes=1)
+_USER_COLUMNS = tuple(User.__table__.c)
+_SESSION_COLUMNS = tuple(Session.__table__.c)
 
 
 class TurnStatus:
@@ -43,6 +50,16 @@ class TurnStatus:
 
 
 @dataclass(frozen=True)
+class TranscriptLine:
+    """A transcript line to store with a ledger update, if the user's consent allows it."""
+
+    user_id: int
+    session_id: int
+    role: str
+    text: str
+
+
+@dataclass(frozen=True)
 class AcceptedMessage:
     session: SessionRecord  # after the update
     turn_id: int
@@ -50,7 +67,7 @@ class AcceptedMessage:
     previous_level: RiskLevel  # the session's tier before this message
 
 
-def _user(row: User, created: bool = False) -> UserRecord:
+def _user(row: User | Row[Any], created: bool = False) -> UserRecord:
     return UserRecord(
         id=row.id,
         platform=Platform(row.platform),
@@ -65,7 +82,7 @@ def _user(row: User, created: bool = False) -> UserRecord:
     )
 
 
-def _session(row: Session) -> SessionRecord:
+def _session(row: Session | Row[Any]) -> SessionRecord:
     return SessionRecord(
         id=row.id,
         user_id=row.user_id,
@@ -77,16 +94,50 @@ def _session(row: Session) -> SessionRecord:
     )
 
 
+def _open_session(user_id: int) -> Select[Any]:
+    """The user's most recent session that is not closed."""
+    return (
+        select(*_SESSION_COLUMNS)
+        .where(Session.user_id == user_id, Session.state != SessionState.CLOSED.value)
+        .order_by(Session.id.desc())
+        .limit(1)
+    )
+
+
+def _open_session_and_consent(user_id: int) -> Select[Any]:
+    """The user's consent and their open session's columns (None when there is none)."""
+    return (
+        select(User.consent, *_SESSION_COLUMNS)
+        .select_from(User)
+        .outerjoin(Session, (Session.user_id == User.id) & (Session.state != SessionState.CLOSED.value))
+        .where(User.id == user_id)
+        .order_by(Session.id.desc())
+        .limit(1)
+    )
+
+
 class UserRepository:
     def __init__(self, engine: AsyncEngine, cipher: Cipher) -> None:
         self._engine = engine
+        self.direct = Direct(engine)
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
         self._cipher = cipher
 
     # Users -------------------------------------------------------------------------
 
     async def get_or_create(self, ref: UserRef, chat_ref: str, locale: str | None, now: datetime) -> UserRecord:
-        async with self._sessions.begin() as s:
+        # The common case (a known user, nothing changed) is one read and no write.
+        query = select(*_USER_COLUMNS).where(User.platform == ref.platform.value, User.platform_user_id == ref.user_id)
+        found = await self.direct.read(lambda conn: conn.execute(query).first())
+        if (
+            found is not None
+            and found.chat_ref == chat_ref
+            and (locale is None or found.locale == locale)
+            and not found.unreachable
+            and now - found.last_seen_at < LAST_SEEN_RESOLUTION
+        ):
+            return _user(found)
+        async with db.writing(self._engine), self._sessions.begin() as s:
             row = await s.scalar(
                 select(User).where(User.platform == ref.platform.value, User.platform_user_id == ref.user_id)
             )
@@ -119,12 +170,12 @@ class UserRepository:
             return None if row is None else _user(row)
 
     async def get(self, user_id: int) -> UserRecord | None:
-        async with self._sessions() as s:
-            row = await s.get(User, user_id)
-            return None if row is None else _user(row)
+        query = select(*_USER_COLUMNS).where(User.id == user_id)
+        row = await self.direct.read(lambda conn: conn.execute(query).first())
+        return None if row is None else _user(row)
 
     async def set_consent(self, user_id: int, state: ConsentState, notice_version: int, now: datetime) -> None:
-        async with self._sessions.begin() as s:
+        async with db.writing(self._engine), self._sessions.begin() as s:
             await s.execute(
                 update(User).where(User.id == user_id).values(consent=state.value, consent_version=notice_version)
             )
@@ -140,14 +191,17 @@ class UserRepository:
         await self._set(user_id, unreachable=unreachable)
 
     async def _set(self, user_id: int, **values: Any) -> None:
-        async with self._sessions.begin() as s:
+        async with db.writing(self._engine), self._sessions.begin() as s:
             await s.execute(update(User).where(User.id == user_id).values(**values))
 
     # Sessions ------------------------------------------------------------------------
 
     async def current_session(self, user_id: int, now: datetime) -> SessionRecord:
         """The user's open session, created when there is none."""
-        async with self._sessions.begin() as s:
+        found = await self.direct.read(lambda conn: conn.execute(_open_session(user_id)).first())
+        if found is not None:
+            return _session(found)
+        async with db.writing(self._engine), self._sessions.begin() as s:
             row = await s.scalar(
                 select(Session)
                 .where(Session.user_id == user_id, Session.state != SessionState.CLOSED.value)
@@ -169,9 +223,9 @@ class UserRepository:
             return _session(row)
 
     async def get_session(self, session_id: int) -> SessionRecord | None:
-        async with self._sessions() as s:
-            row = await s.get(Session, session_id)
-            return None if row is None else _session(row)
+        query = select(*_SESSION_COLUMNS).where(Session.id == session_id)
+        row = await self.direct.read(lambda conn: conn.execute(query).first())
+        return None if row is None else _session(row)
 
     async def update_session(
         self,
@@ -192,19 +246,25 @@ class UserRepository:
             values["categories"] = sorted({c.value for c in categories})
         if scripted is not None:
             values["scripted"] = scripted
-        async with self._sessions.begin() as s:
+        async with db.writing(self._engine), self._sessions.begin() as s:
             await s.execute(update(Session).where(Session.id == session_id).values(**values))
 
     # Transcripts ------------------------------------------------------------------------
 
     async def add_message(self, user_id: int, session_id: int, role: str, text: str, now: datetime) -> bool:
         """Store one transcript line, encrypted, only if consent is granted now. Returns whether stored."""
-        async with self._sessions.begin() as s:
-            consent = await s.scalar(select(User.consent).where(User.id == user_id))
-            if consent is None or not ConsentState(consent).allows_storage:
-                return False
-            s.add(Message(session_id=session_id, user_id=user_id, role=role, body=self._cipher.encrypt(text), at=now))
-            return True
+        line = TranscriptLine(user_id, session_id, role, text)
+        return await self.direct.write(lambda conn: self._insert_line(conn, line, now))
+
+    def _insert_line(self, conn: Connection, line: TranscriptLine, now: datetime) -> bool:
+        """One INSERT … SELECT that writes the line only while the user's consent is granted,
+        so the check and the write cannot be split by a concurrent /decline or erase."""
+        granted = select(
+            literal(line.session_id), literal(line.user_id), literal(line.role),
+            literal(self._cipher.encrypt(line.text), LargeBinary()), literal(now, UTCDateTime()),
+        ).where(User.id == line.user_id, User.consent == ConsentState.GRANTED.value)
+        result = conn.execute(insert(Message).from_select(["session_id", "user_id", "role", "body", "at"], granted))
+        return bool(result.rowcount)
 
     async def recent_messages(self, session_id: int, limit: int) -> list[MessageRecord]:
         async with self._sessions() as s:
@@ -215,7 +275,7 @@ class UserRepository:
 
     async def purge_transcripts(self, now: datetime, retention_days: int) -> int:
         """Delete transcript lines older than the retention period; returns how many."""
-        async with self._sessions.begin() as s:
+        async with db.writing(self._engine), self._sessions.begin() as s:
             result = await s.execute(delete(Message).where(Message.at < now - timedelta(days=retention_days)))
         await db.checkpoint(self._engine)
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
@@ -235,38 +295,63 @@ class UserRepository:
         """In one transaction: find or open the session, record the turn and the risk
         assessment, raise the session's tier (never lower it), and store the text only
         if the user's consent is granted now."""
-        async with self._sessions.begin() as s:
-            user = await s.get(User, user_id)
-            assert user is not None, "accept_message for an unknown user"
-            row = await s.scalar(
-                select(Session)
-                .where(Session.user_id == user_id, Session.state != SessionState.CLOSED.value)
-                .order_by(Session.id.desc())
-                .limit(1)
+        # Reads first, outside the write lock: a user's messages are accepted one at a time
+        # (the manager's arrival order), so nothing else opens or raises this session meanwhile.
+        found = await self.direct.read(lambda conn: conn.execute(_open_session_and_consent(user_id)).first())
+        assert found is not None, "accept_message for an unknown user"
+        if found.id is None:
+            state, old_level, old_categories, scripted, started_at = SessionState.AI.value, 0, [], False, now
+        else:
+            state, old_level, old_categories, scripted, started_at = (
+                found.state, found.level, found.categories, found.scripted, found.started_at
             )
-            if row is None:
-                row = Session(user_id=user_id, state=SessionState.AI.value, level=0, categories=[], scripted=False, started_at=now, updated_at=now)
-                s.add(row)
-                await s.flush()
-            previous = RiskLevel(row.level)
-            if level > row.level:
-                row.level = int(level)
-            merged = sorted(set(row.categories) | {c.value for c in categories})
-            if merged != row.categories:
-                row.categories = merged
-            row.updated_at = now
-            turn = Turn(user_id=user_id, session_id=row.id, status=TurnStatus.PENDING, received_at=now)
-            s.add(turn)
-            s.add(Assessment(session_id=row.id, user_id=user_id, level=int(level), categories=[c.value for c in categories], reasons=list(reasons), at=now))
-            stored = ConsentState(user.consent).allows_storage
-            if stored:
-                s.add(Message(session_id=row.id, user_id=user_id, role="user", body=self._cipher.encrypt(text), at=now))
-            await s.flush()
-            return AcceptedMessage(_session(row), turn.id, stored, previous)
+        new_level = max(int(level), old_level)
+        new_categories = sorted(set(old_categories) | {c.value for c in categories})
+        line = TranscriptLine(user_id, found.id or 0, "user", text) if found.consent == ConsentState.GRANTED.value else None
+
+        def write(conn: Connection) -> tuple[int, int, bool]:
+            session_id = found.id
+            if session_id is None:
+                session_id = conn.scalar(
+                    insert(Session)
+                    .values(user_id=user_id, state=state, level=new_level, categories=new_categories, scripted=False, started_at=now, updated_at=now)
+                    .returning(Session.id)
+                )
+                assert session_id is not None
+            elif new_level != old_level or new_categories != old_categories:
+                conn.execute(
+                    update(Session).where(Session.id == session_id).values(level=new_level, categories=new_categories, updated_at=now)
+                )
+            turn_id = conn.scalar(
+                insert(Turn).values(user_id=user_id, session_id=session_id, status=TurnStatus.PENDING, received_at=now).returning(Turn.id)
+            )
+            assert turn_id is not None
+            conn.execute(
+                insert(Assessment).values(
+                    session_id=session_id, user_id=user_id, level=int(level),
+                    categories=[c.value for c in categories], reasons=list(reasons), at=now,
+                )
+            )
+            # Consent is checked again inside the INSERT. When it was not granted the line is
+            # skipped: only the user's own command, received in order with this one, grants it.
+            stored = line is not None and self._insert_line(conn, replace(line, session_id=session_id), now)
+            return session_id, turn_id, stored
+
+        session_id, turn_id, stored = await self.direct.write(write)
+        session = SessionRecord(
+            id=session_id,
+            user_id=user_id,
+            state=SessionState(state),
+            level=RiskLevel(new_level),
+            categories=tuple(Category(c) for c in new_categories),
+            scripted=scripted,
+            started_at=started_at,
+        )
+        return AcceptedMessage(session, turn_id, stored, RiskLevel(old_level))
 
     async def delete_transcript(self, user_id: int) -> int:
         """Delete the user's stored transcript (consent revoked); returns how many lines."""
-        async with self._sessions.begin() as s:
+        async with db.writing(self._engine), self._sessions.begin() as s:
             result = await s.execute(delete(Message).where(Message.user_id == user_id))
         await db.checkpoint(self._engine)
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
@@ -282,7 +367,7 @@ class UserRepository:
         reasons: Sequence[str],
         now: datetime,
     ) -> None:
-        async with self._sessions.begin() as s:
+        async with db.writing(self._engine), self._sessions.begin() as s:
             s.add(
                 Assessment(
                     session_id=session_id,
@@ -295,17 +380,27 @@ class UserRepository:
             )
 
     async def open_turn(self, user_id: int, session_id: int, now: datetime) -> int:
-        async with self._sessions.begin() as s:
+        async with db.writing(self._engine), self._sessions.begin() as s:
             row = Turn(user_id=user_id, session_id=session_id, status=TurnStatus.PENDING, received_at=now)
             s.add(row)
             await s.flush()
             return row.id
 
-    async def finish_turns(self, turn_ids: Sequence[int], status: str, now: datetime) -> None:
-        if not turn_ids:
+    async def finish_turns(
+        self, turn_ids: Sequence[int], status: str, now: datetime, *, line: TranscriptLine | None = None
+    ) -> None:
+        """Record what became of the turns; with `line`, store that transcript line (the
+        reply) in the same transaction, if the user's consent allows it."""
+        if not turn_ids and line is None:
             return
-        async with self._sessions.begin() as s:
-            await s.execute(update(Turn).where(Turn.id.in_(turn_ids)).values(status=status, finished_at=now))
+
+        def write(conn: Connection) -> None:
+            if turn_ids:
+                conn.execute(update(Turn).where(Turn.id.in_(turn_ids)).values(status=status, finished_at=now))
+            if line is not None:
+                self._insert_line(conn, line, now)
+
+        await self.direct.write(write)
 
     async def pending_turns(self) -> list[TurnRecord]:
         async with self._sessions() as s:
@@ -375,7 +470,7 @@ class UserRepository:
     async def erase(self, user_id: int) -> bool:
         """Erase the user: every row with their id or text. Flags keep tier, categories
         and times, and lose text, user and session. Returns whether the user existed."""
-        async with self._sessions.begin() as s:
+        async with db.writing(self._engine), self._sessions.begin() as s:
             user = await s.get(User, user_id)
             if user is None:
                 return False
