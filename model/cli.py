@@ -12,6 +12,7 @@ runnable alone: `python -m model.cli worker --serve --port 8000`.
 from __future__ import annotations
 
 import asyncio
+import signal
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -109,7 +110,12 @@ async def _serve(generator: Worker, settings: Settings, host: str, port: int) ->
         # Plain print: scripts and tests read this line, so no wrapping, flushed at once.
         print(f"counselbot worker ({generator.backend.name}) listening on http://{host}:{bound}", flush=True)
 
-    await serve_http(generator, host, port, default_timeout_s=settings.generation_timeout_s, ready=ready)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):  # finish cleanly: pending requests get an answer
+        loop.add_signal_handler(signum, stop.set)
+    await serve_http(generator, host, port, default_timeout_s=settings.generation_timeout_s, ready=ready, stop=stop)
+    err.print("worker stopped")
 
 
 async def _self_check(generator: Worker) -> None:

@@ -138,8 +138,9 @@ async def _health(request: web.Request) -> web.Response:
 
 
 async def serve(worker: Worker, host: str, port: int, *, default_timeout_s: float = 60.0,
-                ready: Callable[[int], None] | None = None) -> None:
-    """Start the worker, serve until cancelled, then stop both. `ready(port)` is called once listening."""
+                ready: Callable[[int], None] | None = None, stop: asyncio.Event | None = None) -> None:
+    """Start the worker and serve until `stop` is set (or the task is cancelled), then stop
+    both. `ready(port)` is called once listening."""
     await worker.start()
     runner = web.AppRunner(build_app(worker, default_timeout_s=default_timeout_s), access_log=None)
     await runner.setup()
@@ -148,7 +149,7 @@ async def serve(worker: Worker, host: str, port: int, *, default_timeout_s: floa
         await site.start()
         if ready is not None:
             ready(runner.addresses[0][1])  # the bound port, when 0 asked for any free one
-        await asyncio.Event().wait()
+        await (stop or asyncio.Event()).wait()
     finally:
         await runner.cleanup()
         await worker.stop()

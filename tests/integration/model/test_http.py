@@ -45,6 +45,7 @@ def served_tiny(tiny_model: Path, tmp_path_factory: pytest.TempPathFactory) -> I
         [sys.executable, "-m", "model.cli", "worker", "--serve", "--host", "127.0.0.1", "--port", "0"],
         cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
+    drain: threading.Thread | None = None
     try:
         assert process.stdout is not None
         seen = []
@@ -55,22 +56,17 @@ def served_tiny(tiny_model: Path, tmp_path_factory: pytest.TempPathFactory) -> I
         else:
             pytest.fail("the worker exited before listening:\n" + "".join(seen[-20:]))
         # Keep draining its output so a chatty server never blocks on a full pipe.
-        threading.Thread(target=lambda: seen.extend(process.stdout or ()), daemon=True).start()
+        drain = threading.Thread(target=lambda: seen.extend(process.stdout or ()), daemon=True)
+        drain.start()
         yield line.strip().rsplit(" ", 1)[-1] + "/v1"
     finally:
         process.terminate()
         process.wait(timeout=30)
+        if drain is not None:
+            drain.join(timeout=10)
         if process.stdout is not None:
             process.stdout.close()
-
-
-def _local_reply(tiny_model: Path, prompt: RenderedPrompt) -> str:
-    backend = LocalBackend(LocalOptions(model=str(tiny_model), history_token_budget=1024))
-    backend.load()
-    try:
-        return backend.generate_batch([prompt])[0].text
-    finally:
-        backend.close()
+    assert process.returncode == 0, "".join(seen[-20:])  # SIGTERM stops it cleanly
 
 
 async def test_http_backend_against_worker_serve_matches_the_local_model(
