@@ -226,13 +226,13 @@ class DiscordAdapter:
 
         async def edit() -> None:
             try:
-                await card.edit(embed=embed, view=buttons)
+                await card.edit(embed=embed, view=buttons, allowed_mentions=discord.AllowedMentions.none())
             except discord.HTTPException as exc:
                 if exc.code != THREAD_ARCHIVED:
                     raise
                 # A forum post's card lives inside its (archived) thread: reopen to edit.
                 await self._set_archived(thread_id, archived=False)
-                await card.edit(embed=embed, view=buttons)
+                await card.edit(embed=embed, view=buttons, allowed_mentions=discord.AllowedMentions.none())
                 await self._set_archived(thread_id, archived=True)
 
         await self._deliver(edit)
@@ -371,14 +371,19 @@ class DiscordAdapter:
             try:
                 if kind is ActionKind.RESOLVE:
                     await interaction.response.send_message(
-                        f"Resolve flag #{flag_id}: choose the outcome.", view=outcome_view(flag_id), ephemeral=True
+                        f"Resolve flag #{flag_id}: choose the outcome.",
+                        view=outcome_view(flag_id),
+                        ephemeral=True,
+                        allowed_mentions=discord.AllowedMentions.none(),
                     )
                 elif kind in TEXT_ACTIONS:
                     await interaction.response.send_modal(ModeratorTextModal(kind, flag_id))
                 else:
                     await interaction.response.defer(ephemeral=True, thinking=True)
                     result = await self._core.act(ModeratorAction(_actor(interaction.user, interaction.guild_id), kind, flag_id))
-                    await interaction.edit_original_response(content=render.escape(result.message))
+                    await interaction.edit_original_response(
+                        content=render.escape(result.message), allowed_mentions=discord.AllowedMentions.none()
+                    )
             except Exception as exc:
                 await self._interaction_failed(interaction, "a Discord moderator button", exc)
 
@@ -404,7 +409,9 @@ class DiscordAdapter:
                     _actor(interaction.user, interaction.guild_id), kind, flag_id, text=text.strip() or None, outcome=outcome
                 )
                 result = await self._core.act(action)
-                await interaction.edit_original_response(content=render.escape(result.message), view=None)
+                await interaction.edit_original_response(
+                    content=render.escape(result.message), view=None, allowed_mentions=discord.AllowedMentions.none()
+                )
             except Exception as exc:
                 await self._interaction_failed(interaction, "a Discord moderator form", exc)
 

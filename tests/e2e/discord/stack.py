@@ -80,6 +80,21 @@ class Stack:
         return self.fake.messages[card_id]
 
 
+def message_bodies(fake: FakeDiscord) -> list[tuple[str, Json]]:
+    """Every message body the client sent (with its call): posts, edits, forum starters,
+    interaction answers."""
+    bodies: list[tuple[str, Json]] = []
+    for call in fake.calls:
+        body = call.body if isinstance(call.body, dict) else {}
+        if call.path.endswith("/callback"):
+            body = body.get("data") or {}
+        elif call.path.endswith("/threads"):
+            body = body.get("message") or {}
+        if "content" in body or "embeds" in body:
+            bodies.append((f"{call.method} {call.path}", body))
+    return bodies
+
+
 def flag_id_of(card: Json) -> int:
     for row in card["components"]:
         for component in row["components"]:

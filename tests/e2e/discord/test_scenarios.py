@@ -15,7 +15,7 @@ from bot.core.types import Platform, UserRef
 from bot.safety.levels import RiskLevel
 from bot.safety.resources import crisis_message, resources_for
 from tests.e2e.discord.fake_discord import FakeDiscord, Person
-from tests.e2e.discord.stack import Stack, buttons, card_fields, flag_id_of, open_stack, shown
+from tests.e2e.discord.stack import Stack, buttons, card_fields, flag_id_of, message_bodies, open_stack, shown
 
 CRISIS = "I'm going to kill myself tonight, I have the pills ready"
 NO_PINGS: dict[str, list[str]] = {"parse": []}
@@ -176,6 +176,9 @@ async def test_moderators_claim_take_over_relay_release_and_resolve(stack: Stack
     assert fake.channels[card_id]["thread_metadata"]["archived"] is True
     assert buttons(stack.card_now(card_id)) == [f"mod:note:{flag_id}"]
     assert fake.messages[int(prompt["id"])]["content"] and fake.messages[int(prompt["id"])]["components"] == []
+    bodies = message_bodies(fake)
+    assert len(bodies) > 20
+    assert [call for call, body in bodies if body.get("allowed_mentions") != NO_PINGS] == []
 
 
 async def test_a_member_without_the_role_is_refused(stack: Stack) -> None:
