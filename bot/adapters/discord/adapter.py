@@ -230,10 +230,10 @@ class DiscordAdapter:
             except discord.HTTPException as exc:
                 if exc.code != THREAD_ARCHIVED:
                     raise
-                # A forum post's card lives inside its (archived) thread: reopen to edit.
+                # A forum post's card lives inside its thread: reopen it to edit (a resolved
+                # flag's thread is archived again just below).
                 await self._set_archived(thread_id, archived=False)
                 await card.edit(embed=embed, view=buttons, allowed_mentions=discord.AllowedMentions.none())
-                await self._set_archived(thread_id, archived=True)
 
         await self._deliver(edit)
         if view.status is FlagStatus.RESOLVED:
