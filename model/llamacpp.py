@@ -85,7 +85,7 @@ class LlamaCppBackend:
         _silence_native_logs(llama_cpp)
         llama_cpp.llama_backend_init()
         model_params = llama_cpp.llama_model_default_params()
-        model = internals.LlamaModel(path_model=str(opts.gguf), params=model_params, verbose=False)
+        model = internals.LlamaModel(path_model=str(opts.gguf), params=model_params, verbose=True)
         per_sequence = opts.history_token_budget + opts.max_new_tokens + 8
         params = llama_cpp.llama_context_default_params()
         params.n_ctx = per_sequence * opts.max_batch
@@ -95,7 +95,7 @@ class LlamaCppBackend:
         params.kv_unified = True
         threads = opts.threads or len(os.sched_getaffinity(0))
         params.n_threads = params.n_threads_batch = threads
-        ctx = internals.LlamaContext(model=model, params=params, verbose=False)
+        ctx = internals.LlamaContext(model=model, params=params, verbose=True)
         self._model, self._ctx, self._n_ctx = model, ctx, params.n_ctx
         self._batch = internals.LlamaBatch(n_tokens=opts.n_batch, embd=0, n_seq_max=opts.max_batch, verbose=False)
         self._tokenizer = tokenizer
