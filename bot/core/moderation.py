@@ -175,7 +175,7 @@ class Moderation:
             outcome=flag.outcome,
             created_at=flag.created_at,
             repages=flag.repages,
-            actions=_available_actions(flag.status, session_state, reachable=user is not None),
+            actions=_available_actions(flag.status, session_state, reachable=user is not None and not user.unreachable),
         )
 
     async def refresh(self, flag_id: int) -> FlagView | None:

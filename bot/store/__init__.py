@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.config import Settings
 from bot.store import db
 from bot.store.crypto import Cipher
+from bot.store.direct import Direct
 from bot.store.flags import FlagRepository
 from bot.store.outbox import OutboxRepository
 from bot.store.users import UserRepository
@@ -44,10 +45,11 @@ async def open_store(settings: Settings, *, check_migrated: bool = True) -> Stor
     except BaseException:
         await engine.dispose()
         raise
+    direct = Direct(engine)
     return Store(
         engine=engine,
         cipher=cipher,
-        users=UserRepository(engine, cipher),
-        flags=FlagRepository(engine, cipher),
+        users=UserRepository(engine, cipher, direct),
+        flags=FlagRepository(engine, cipher, direct),
         outbox=OutboxRepository(engine, cipher),
     )

@@ -85,6 +85,12 @@ async def writing(engine: AsyncEngine) -> AsyncIterator[None]:
         yield
 
 
+def write_locked(engine: AsyncEngine) -> bool:
+    """Whether a write transaction holds (or waits for) `writing(engine)` right now."""
+    lock = _WRITE_LOCKS.get(engine.sync_engine)
+    return lock is not None and lock.locked()
+
+
 def alembic_config(url: str) -> Config:
     """Alembic configuration built in code (no alembic.ini needed)."""
     config = Config()

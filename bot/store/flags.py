@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Connection, Row, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
@@ -18,11 +18,12 @@ from bot.core.types import FlagKind, FlagStatus, Outcome
 from bot.safety.levels import Category, RiskLevel
 from bot.store import db
 from bot.store.crypto import Cipher
+from bot.store.direct import Direct
 from bot.store.models import AuditEntry, Flag, FlagMessage, FlagNote, SurfaceMapping
 from bot.store.records import AuditRecord, FlagRecord, MappingRecord, NoteRecord
 
 
-def _flag(row: Flag) -> FlagRecord:
+def _flag(row: Flag | Row[Any]) -> FlagRecord:
     return FlagRecord(
         id=row.id,
         session_id=row.session_id,
@@ -42,11 +43,32 @@ def _flag(row: Flag) -> FlagRecord:
     )
 
 
+_FLAG_COLUMNS = tuple(Flag.__table__.c)
+# Statements of the per-message path, built once (see bot/store/users.py).
+_FLAG_BY_ID = select(*_FLAG_COLUMNS).where(Flag.id == bindparam("flag_id"))
+_ACTIVE_FOR_SESSION = (
+    select(*_FLAG_COLUMNS)
+    .where(Flag.session_id == bindparam("session_id"), Flag.status != FlagStatus.RESOLVED.value)
+    .order_by(Flag.id.desc())
+    .limit(1)
+)
+_MAPPINGS = select(SurfaceMapping.flag_id, SurfaceMapping.surface, SurfaceMapping.ref, SurfaceMapping.primary).where(
+    SurfaceMapping.flag_id == bindparam("flag_id"), SurfaceMapping.primary.is_(True)
+)
+_FLAG_MESSAGES = select(FlagMessage.body).where(FlagMessage.flag_id == bindparam("flag_id")).order_by(FlagMessage.id)
+_INSERT_FLAG_MESSAGE = insert(FlagMessage)
+_INSERT_AUDIT = insert(AuditEntry)
+
+
 class FlagRepository:
-    def __init__(self, engine: AsyncEngine, cipher: Cipher) -> None:
+    """Reads and writes on the hot path (raising, joining, showing a flag) go through
+    `Direct` (bot/store/direct.py); rarer ones through ORM sessions."""
+
+    def __init__(self, engine: AsyncEngine, cipher: Cipher, direct: Direct | None = None) -> None:
         self._engine = engine
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
         self._cipher = cipher
+        self._direct = direct or Direct(engine)
 
     async def create(
         self,
@@ -62,36 +84,36 @@ class FlagRepository:
         now: datetime,
         next_page_at: datetime | None,
     ) -> FlagRecord:
-        async with db.writing(self._engine), self._sessions.begin() as s:
-            row = Flag(
-                session_id=session_id,
-                user_id=user_id,
-                user_label=user_label,
-                kind=kind.value,
-                level=int(level),
-                categories=sorted({c.value for c in categories}),
-                reasons=list(reasons),
-                status=FlagStatus.OPEN.value,
-                created_at=now,
-                next_page_at=next_page_at,
-                repages=0,
-            )
-            s.add(row)
-            await s.flush()
-            if text is not None:
-                s.add(FlagMessage(flag_id=row.id, level=int(level), body=self._cipher.encrypt(text), at=now))
+        body = None if text is None else self._cipher.encrypt(text)
+
+        def write(conn: Connection) -> FlagRecord:
+            row = conn.execute(
+                insert(Flag)
+                .values(
+                    session_id=session_id,
+                    user_id=user_id,
+                    user_label=user_label,
+                    kind=kind.value,
+                    level=int(level),
+                    categories=sorted({c.value for c in categories}),
+                    reasons=list(reasons),
+                    status=FlagStatus.OPEN.value,
+                    created_at=now,
+                    next_page_at=next_page_at,
+                    repages=0,
+                )
+                .returning(*_FLAG_COLUMNS)
+            ).one()
+            if body is not None:
+                conn.execute(_INSERT_FLAG_MESSAGE, {"flag_id": row.id, "level": int(level), "body": body, "at": now})
             return _flag(row)
+
+        return await self._direct.write(write)
 
     async def active_for_session(self, session_id: int) -> FlagRecord | None:
         """The session's open or claimed flag (one thread per flagged session)."""
-        async with self._sessions() as s:
-            row = await s.scalar(
-                select(Flag)
-                .where(Flag.session_id == session_id, Flag.status != FlagStatus.RESOLVED.value)
-                .order_by(Flag.id.desc())
-                .limit(1)
-            )
-            return None if row is None else _flag(row)
+        row = await self._direct.read(lambda conn: conn.execute(_ACTIVE_FOR_SESSION, {"session_id": session_id}).first())
+        return None if row is None else _flag(row)
 
     async def join(
         self,
@@ -105,23 +127,27 @@ class FlagRepository:
         next_page_at: datetime | None,
     ) -> FlagRecord:
         """Add a message to an active flag; the flag's tier only rises."""
-        async with db.writing(self._engine), self._sessions.begin() as s:
-            row = await s.get(Flag, flag_id)
-            assert row is not None
-            if text is not None:
-                s.add(FlagMessage(flag_id=flag_id, level=int(level), body=self._cipher.encrypt(text), at=now))
+        body = None if text is None else self._cipher.encrypt(text)
+
+        def write(conn: Connection) -> FlagRecord:
+            row = conn.execute(_FLAG_BY_ID, {"flag_id": flag_id}).one()
+            if body is not None:
+                conn.execute(_INSERT_FLAG_MESSAGE, {"flag_id": flag_id, "level": int(level), "body": body, "at": now})
+            changes: dict[str, Any] = {
+                "categories": sorted(set(row.categories) | {c.value for c in categories}),
+                "reasons": list(dict.fromkeys([*row.reasons, *reasons]))[-20:],
+            }
             if level > row.level:
-                row.level = int(level)
+                changes["level"] = int(level)
                 if row.status == FlagStatus.OPEN.value and next_page_at is not None:
-                    row.next_page_at = next_page_at
-            row.categories = sorted(set(row.categories) | {c.value for c in categories})
-            row.reasons = list(dict.fromkeys([*row.reasons, *reasons]))[-20:]
-            return _flag(row)
+                    changes["next_page_at"] = next_page_at
+            return _flag(conn.execute(update(Flag).where(Flag.id == flag_id).values(**changes).returning(*_FLAG_COLUMNS)).one())
+
+        return await self._direct.write(write)
 
     async def get(self, flag_id: int) -> FlagRecord | None:
-        async with self._sessions() as s:
-            row = await s.get(Flag, flag_id)
-            return None if row is None else _flag(row)
+        row = await self._direct.read(lambda conn: conn.execute(_FLAG_BY_ID, {"flag_id": flag_id}).first())
+        return None if row is None else _flag(row)
 
     async def by_status(self, status: FlagStatus | None = None, limit: int = 100) -> list[FlagRecord]:
         query = select(Flag).order_by(Flag.level.desc(), Flag.id.desc()).limit(limit)
@@ -131,9 +157,8 @@ class FlagRepository:
             return [_flag(r) for r in (await s.scalars(query)).all()]
 
     async def messages(self, flag_id: int) -> list[str]:
-        async with self._sessions() as s:
-            rows = (await s.scalars(select(FlagMessage).where(FlagMessage.flag_id == flag_id).order_by(FlagMessage.id))).all()
-        return [self._cipher.decrypt(r.body) for r in rows]
+        bodies = await self._direct.read(lambda conn: conn.scalars(_FLAG_MESSAGES, {"flag_id": flag_id}).all())
+        return [self._cipher.decrypt(body) for body in bodies]
 
     async def transition(
         self,
@@ -151,13 +176,8 @@ class FlagRepository:
         if new is FlagStatus.RESOLVED:
             changes["resolved_at"] = now
             changes["next_page_at"] = None
-        async with db.writing(self._engine), self._sessions.begin() as s:
-            result = await s.execute(
-                update(Flag)
-                .where(Flag.id == flag_id, Flag.status.in_([e.value for e in expected]))
-                .values(**changes)
-            )
-            return bool(result.rowcount)  # type: ignore[attr-defined]
+        statement = update(Flag).where(Flag.id == flag_id, Flag.status.in_([e.value for e in expected])).values(**changes)
+        return await self._direct.write(lambda conn: bool(conn.execute(statement).rowcount))
 
     async def due_repages(self, now: datetime) -> list[FlagRecord]:
         async with self._sessions() as s:
@@ -201,20 +221,21 @@ class FlagRepository:
     # Surface mappings ---------------------------------------------------------------------
 
     async def add_mapping(self, flag_id: int, surface: str, ref: str, primary: bool, now: datetime) -> None:
+        statement = insert(SurfaceMapping).values(flag_id=flag_id, surface=surface, ref=ref, primary=primary, created_at=now)
         try:
-            async with db.writing(self._engine), self._sessions.begin() as s:
-                s.add(SurfaceMapping(flag_id=flag_id, surface=surface, ref=ref, primary=primary, created_at=now))
+            await self._direct.write(lambda conn: conn.execute(statement))
         except IntegrityError:
             pass  # already mapped: a surface may hand back the same ref twice
 
     async def find_mapping(self, surface: str, ref: str) -> MappingRecord | None:
-        async with self._sessions() as s:
-            row = await s.scalar(select(SurfaceMapping).where(SurfaceMapping.surface == surface, SurfaceMapping.ref == ref))
-            return None if row is None else MappingRecord(row.flag_id, row.surface, row.ref, row.primary)
+        query = select(SurfaceMapping.flag_id, SurfaceMapping.surface, SurfaceMapping.ref, SurfaceMapping.primary).where(
+            SurfaceMapping.surface == surface, SurfaceMapping.ref == ref
+        )
+        row = await self._direct.read(lambda conn: conn.execute(query).first())
+        return None if row is None else MappingRecord(row.flag_id, row.surface, row.ref, row.primary)
 
     async def mappings(self, flag_id: int) -> list[MappingRecord]:
-        async with self._sessions() as s:
-            rows = (await s.scalars(select(SurfaceMapping).where(SurfaceMapping.flag_id == flag_id, SurfaceMapping.primary.is_(True)))).all()
+        rows = await self._direct.read(lambda conn: conn.execute(_MAPPINGS, {"flag_id": flag_id}).all())
         return [MappingRecord(r.flag_id, r.surface, r.ref, r.primary) for r in rows]
 
     # Audit --------------------------------------------------------------------------------
@@ -222,18 +243,11 @@ class FlagRepository:
     async def audit(
         self, *, actor_ref: str, actor_name: str, action: str, flag_id: int | None, allowed: bool, detail: str, now: datetime
     ) -> None:
-        async with db.writing(self._engine), self._sessions.begin() as s:
-            s.add(
-                AuditEntry(
-                    at=now,
-                    actor_ref=actor_ref[:96],
-                    actor_name=actor_name[:96],
-                    action=action,
-                    flag_id=flag_id,
-                    allowed=allowed,
-                    detail=detail[:256],
-                )
-            )
+        params = {
+            "at": now, "actor_ref": actor_ref[:96], "actor_name": actor_name[:96], "action": action,
+            "flag_id": flag_id, "allowed": allowed, "detail": detail[:256],
+        }
+        await self._direct.write(lambda conn: conn.execute(_INSERT_AUDIT, params))
 
     async def audit_log(self, flag_id: int | None = None) -> list[AuditRecord]:
         query = select(AuditEntry).order_by(AuditEntry.id)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, LargeBinary, Row, Select, delete, func, insert, literal, select, update
+from sqlalchemy import Connection, Integer, LargeBinary, Row, String, bindparam, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from bot.core.types import ConsentState, Platform, SessionState, UserRef
@@ -94,32 +94,61 @@ def _session(row: Session | Row[Any]) -> SessionRecord:
     )
 
 
-def _open_session(user_id: int) -> Select[Any]:
-    """The user's most recent session that is not closed."""
-    return (
-        select(*_SESSION_COLUMNS)
-        .where(Session.user_id == user_id, Session.state != SessionState.CLOSED.value)
-        .order_by(Session.id.desc())
-        .limit(1)
-    )
-
-
-def _open_session_and_consent(user_id: int) -> Select[Any]:
-    """The user's consent and their open session's columns (None when there is none)."""
-    return (
-        select(User.consent, *_SESSION_COLUMNS)
-        .select_from(User)
-        .outerjoin(Session, (Session.user_id == User.id) & (Session.state != SessionState.CLOSED.value))
-        .where(User.id == user_id)
-        .order_by(Session.id.desc())
-        .limit(1)
-    )
+# The statements of the per-message path, built once (building one costs more CPU than
+# SQLite takes to run it); parameters are bound by name at execution.
+_USER_BY_REF = select(*_USER_COLUMNS).where(User.platform == bindparam("platform"), User.platform_user_id == bindparam("ref"))
+_USER_BY_ID = select(*_USER_COLUMNS).where(User.id == bindparam("user_id"))
+_SESSION_BY_ID = select(*_SESSION_COLUMNS).where(Session.id == bindparam("session_id"))
+_OPEN_SESSION = (
+    select(*_SESSION_COLUMNS)
+    .where(Session.user_id == bindparam("user_id"), Session.state != SessionState.CLOSED.value)
+    .order_by(Session.id.desc())
+    .limit(1)
+)
+_OPEN_SESSION_AND_CONSENT = (  # the user's consent, and their open session's columns (None when none)
+    select(User.consent, *_SESSION_COLUMNS)
+    .select_from(User)
+    .outerjoin(Session, (Session.user_id == User.id) & (Session.state != SessionState.CLOSED.value))
+    .where(User.id == bindparam("user_id"))
+    .order_by(Session.id.desc())
+    .limit(1)
+)
+_SET_CONSENT = (
+    update(User)
+    .where(User.id == bindparam("user_id"))
+    .values(consent=bindparam("new_consent"), consent_version=bindparam("version"))
+)
+_INSERT_CONSENT = insert(ConsentRecord)
+_INSERT_SESSION = insert(Session).returning(Session.id)
+_RAISE_SESSION = (
+    update(Session)
+    .where(Session.id == bindparam("session_id"))
+    .values(level=bindparam("new_level"), categories=bindparam("new_categories"), updated_at=bindparam("now"))
+)
+_INSERT_TURN = insert(Turn).returning(Turn.id)
+_INSERT_ASSESSMENT = insert(Assessment)
+_FINISH_TURNS = (
+    update(Turn)
+    .where(Turn.id.in_(bindparam("turn_ids", expanding=True)))
+    .values(status=bindparam("new_status"), finished_at=bindparam("now"))
+)
+# A transcript line, written only while the user's consent is granted (checked in the statement).
+_INSERT_LINE = insert(Message).from_select(
+    ["session_id", "user_id", "role", "body", "at"],
+    select(
+        bindparam("session_id", type_=Integer()),
+        bindparam("user_id", type_=Integer()),
+        bindparam("role", type_=String()),
+        bindparam("body", type_=LargeBinary()),
+        bindparam("at", type_=UTCDateTime()),
+    ).where(User.id == bindparam("user_id"), User.consent == ConsentState.GRANTED.value),
+)
 
 
 class UserRepository:
-    def __init__(self, engine: AsyncEngine, cipher: Cipher) -> None:
+    def __init__(self, engine: AsyncEngine, cipher: Cipher, direct: Direct | None = None) -> None:
         self._engine = engine
-        self.direct = Direct(engine)
+        self.direct = direct or Direct(engine)
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
         self._cipher = cipher
 
@@ -127,8 +156,8 @@ class UserRepository:
 
     async def get_or_create(self, ref: UserRef, chat_ref: str, locale: str | None, now: datetime) -> UserRecord:
         # The common case (a known user, nothing changed) is one read and no write.
-        query = select(*_USER_COLUMNS).where(User.platform == ref.platform.value, User.platform_user_id == ref.user_id)
-        found = await self.direct.read(lambda conn: conn.execute(query).first())
+        params = {"platform": ref.platform.value, "ref": ref.user_id}
+        found = await self.direct.read(lambda conn: conn.execute(_USER_BY_REF, params).first())
         if (
             found is not None
             and found.chat_ref == chat_ref
@@ -137,30 +166,24 @@ class UserRepository:
             and now - found.last_seen_at < LAST_SEEN_RESOLUTION
         ):
             return _user(found)
-        async with db.writing(self._engine), self._sessions.begin() as s:
-            row = await s.scalar(
-                select(User).where(User.platform == ref.platform.value, User.platform_user_id == ref.user_id)
-            )
-            if row is None:
-                row = User(
-                    platform=ref.platform.value,
-                    platform_user_id=ref.user_id,
-                    chat_ref=chat_ref,
-                    locale=locale,
-                    consent=ConsentState.UNKNOWN.value,
-                    blocked=False,
-                    unreachable=False,
-                    created_at=now,
-                    last_seen_at=now,
+        values = {"chat_ref": chat_ref, "last_seen_at": now, "unreachable": False} | ({"locale": locale} if locale else {})
+
+        def write(conn: Connection) -> UserRecord:
+            row = conn.execute(_USER_BY_REF, params).first()
+            if row is not None:
+                conn.execute(update(User).where(User.id == row.id).values(**values))
+                return _user(conn.execute(_USER_BY_ID, {"user_id": row.id}).one())
+            created = conn.execute(
+                insert(User)
+                .values(
+                    platform=ref.platform.value, platform_user_id=ref.user_id, chat_ref=chat_ref, locale=locale,
+                    consent=ConsentState.UNKNOWN.value, blocked=False, unreachable=False, created_at=now, last_seen_at=now,
                 )
-                s.add(row)
-                await s.flush()
-                return _user(row, created=True)
-            row.chat_ref = chat_ref
-            row.locale = locale or row.locale
-            row.last_seen_at = now
-            row.unreachable = False
-            return _user(row)
+                .returning(*_USER_COLUMNS)
+            ).one()
+            return _user(created, created=True)
+
+        return await self.direct.write(write)
 
     async def find(self, ref: UserRef) -> UserRecord | None:
         async with self._sessions() as s:
@@ -170,16 +193,15 @@ class UserRepository:
             return None if row is None else _user(row)
 
     async def get(self, user_id: int) -> UserRecord | None:
-        query = select(*_USER_COLUMNS).where(User.id == user_id)
-        row = await self.direct.read(lambda conn: conn.execute(query).first())
+        row = await self.direct.read(lambda conn: conn.execute(_USER_BY_ID, {"user_id": user_id}).first())
         return None if row is None else _user(row)
 
     async def set_consent(self, user_id: int, state: ConsentState, notice_version: int, now: datetime) -> None:
-        async with db.writing(self._engine), self._sessions.begin() as s:
-            await s.execute(
-                update(User).where(User.id == user_id).values(consent=state.value, consent_version=notice_version)
-            )
-            s.add(ConsentRecord(user_id=user_id, state=state.value, notice_version=notice_version, at=now))
+        def write(conn: Connection) -> None:
+            conn.execute(_SET_CONSENT, {"user_id": user_id, "new_consent": state.value, "version": notice_version})
+            conn.execute(_INSERT_CONSENT, {"user_id": user_id, "state": state.value, "notice_version": notice_version, "at": now})
+
+        await self.direct.write(write)
 
     async def set_country(self, user_id: int, country: str | None) -> None:
         await self._set(user_id, country=country)
@@ -191,40 +213,30 @@ class UserRepository:
         await self._set(user_id, unreachable=unreachable)
 
     async def _set(self, user_id: int, **values: Any) -> None:
-        async with db.writing(self._engine), self._sessions.begin() as s:
-            await s.execute(update(User).where(User.id == user_id).values(**values))
+        statement = update(User).where(User.id == user_id).values(**values)
+        await self.direct.write(lambda conn: conn.execute(statement))
 
     # Sessions ------------------------------------------------------------------------
 
     async def current_session(self, user_id: int, now: datetime) -> SessionRecord:
         """The user's open session, created when there is none."""
-        found = await self.direct.read(lambda conn: conn.execute(_open_session(user_id)).first())
+        found = await self.direct.read(lambda conn: conn.execute(_OPEN_SESSION, {"user_id": user_id}).first())
         if found is not None:
             return _session(found)
-        async with db.writing(self._engine), self._sessions.begin() as s:
-            row = await s.scalar(
-                select(Session)
-                .where(Session.user_id == user_id, Session.state != SessionState.CLOSED.value)
-                .order_by(Session.id.desc())
-                .limit(1)
-            )
+        def write(conn: Connection) -> SessionRecord:
+            row = conn.execute(_OPEN_SESSION, {"user_id": user_id}).first()
             if row is None:
-                row = Session(
-                    user_id=user_id,
-                    state=SessionState.AI.value,
-                    level=0,
-                    categories=[],
-                    scripted=False,
-                    started_at=now,
-                    updated_at=now,
-                )
-                s.add(row)
-                await s.flush()
+                row = conn.execute(
+                    insert(Session)
+                    .values(user_id=user_id, state=SessionState.AI.value, level=0, categories=[], scripted=False, started_at=now, updated_at=now)
+                    .returning(*_SESSION_COLUMNS)
+                ).one()
             return _session(row)
 
+        return await self.direct.write(write)
+
     async def get_session(self, session_id: int) -> SessionRecord | None:
-        query = select(*_SESSION_COLUMNS).where(Session.id == session_id)
-        row = await self.direct.read(lambda conn: conn.execute(query).first())
+        row = await self.direct.read(lambda conn: conn.execute(_SESSION_BY_ID, {"session_id": session_id}).first())
         return None if row is None else _session(row)
 
     async def update_session(
@@ -246,8 +258,8 @@ class UserRepository:
             values["categories"] = sorted({c.value for c in categories})
         if scripted is not None:
             values["scripted"] = scripted
-        async with db.writing(self._engine), self._sessions.begin() as s:
-            await s.execute(update(Session).where(Session.id == session_id).values(**values))
+        statement = update(Session).where(Session.id == session_id).values(**values)
+        await self.direct.write(lambda conn: conn.execute(statement))
 
     # Transcripts ------------------------------------------------------------------------
 
@@ -257,20 +269,22 @@ class UserRepository:
         return await self.direct.write(lambda conn: self._insert_line(conn, line, now))
 
     def _insert_line(self, conn: Connection, line: TranscriptLine, now: datetime) -> bool:
-        """One INSERT … SELECT that writes the line only while the user's consent is granted,
-        so the check and the write cannot be split by a concurrent /decline or erase."""
-        granted = select(
-            literal(line.session_id), literal(line.user_id), literal(line.role),
-            literal(self._cipher.encrypt(line.text), LargeBinary()), literal(now, UTCDateTime()),
-        ).where(User.id == line.user_id, User.consent == ConsentState.GRANTED.value)
-        result = conn.execute(insert(Message).from_select(["session_id", "user_id", "role", "body", "at"], granted))
-        return bool(result.rowcount)
+        """Write the line only while the user's consent is granted: the check is part of the
+        INSERT, so a concurrent /decline or erase cannot slip between check and write."""
+        params = {
+            "session_id": line.session_id, "user_id": line.user_id, "role": line.role,
+            "body": self._cipher.encrypt(line.text), "at": now,
+        }
+        return bool(conn.execute(_INSERT_LINE, params).rowcount)
 
     async def recent_messages(self, session_id: int, limit: int) -> list[MessageRecord]:
-        async with self._sessions() as s:
-            rows = (
-                await s.scalars(select(Message).where(Message.session_id == session_id).order_by(Message.id.desc()).limit(limit))
-            ).all()
+        query = (
+            select(Message.role, Message.body, Message.at)
+            .where(Message.session_id == session_id)
+            .order_by(Message.id.desc())
+            .limit(limit)
+        )
+        rows = await self.direct.read(lambda conn: conn.execute(query).all())
         return [MessageRecord(r.role, self._cipher.decrypt(r.body), r.at) for r in reversed(rows)]
 
     async def purge_transcripts(self, now: datetime, retention_days: int) -> int:
@@ -297,7 +311,7 @@ class UserRepository:
         if the user's consent is granted now."""
         # Reads first, outside the write lock: a user's messages are accepted one at a time
         # (the manager's arrival order), so nothing else opens or raises this session meanwhile.
-        found = await self.direct.read(lambda conn: conn.execute(_open_session_and_consent(user_id)).first())
+        found = await self.direct.read(lambda conn: conn.execute(_OPEN_SESSION_AND_CONSENT, {"user_id": user_id}).first())
         assert found is not None, "accept_message for an unknown user"
         if found.id is None:
             state, old_level, old_categories, scripted, started_at = SessionState.AI.value, 0, [], False, now
@@ -313,24 +327,23 @@ class UserRepository:
             session_id = found.id
             if session_id is None:
                 session_id = conn.scalar(
-                    insert(Session)
-                    .values(user_id=user_id, state=state, level=new_level, categories=new_categories, scripted=False, started_at=now, updated_at=now)
-                    .returning(Session.id)
+                    _INSERT_SESSION,
+                    {"user_id": user_id, "state": state, "level": new_level, "categories": new_categories,
+                     "scripted": False, "started_at": now, "updated_at": now},
                 )
                 assert session_id is not None
             elif new_level != old_level or new_categories != old_categories:
                 conn.execute(
-                    update(Session).where(Session.id == session_id).values(level=new_level, categories=new_categories, updated_at=now)
+                    _RAISE_SESSION, {"session_id": session_id, "new_level": new_level, "new_categories": new_categories, "now": now}
                 )
             turn_id = conn.scalar(
-                insert(Turn).values(user_id=user_id, session_id=session_id, status=TurnStatus.PENDING, received_at=now).returning(Turn.id)
+                _INSERT_TURN, {"user_id": user_id, "session_id": session_id, "status": TurnStatus.PENDING, "received_at": now}
             )
             assert turn_id is not None
             conn.execute(
-                insert(Assessment).values(
-                    session_id=session_id, user_id=user_id, level=int(level),
-                    categories=[c.value for c in categories], reasons=list(reasons), at=now,
-                )
+                _INSERT_ASSESSMENT,
+                {"session_id": session_id, "user_id": user_id, "level": int(level),
+                 "categories": [c.value for c in categories], "reasons": list(reasons), "at": now},
             )
             # Consent is checked again inside the INSERT. When it was not granted the line is
             # skipped: only the user's own command, received in order with this one, grants it.
@@ -396,7 +409,7 @@ class UserRepository:
 
         def write(conn: Connection) -> None:
             if turn_ids:
-                conn.execute(update(Turn).where(Turn.id.in_(turn_ids)).values(status=status, finished_at=now))
+                conn.execute(_FINISH_TURNS, {"turn_ids": list(turn_ids), "new_status": status, "now": now})
             if line is not None:
                 self._insert_line(conn, line, now)
 
