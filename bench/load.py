@@ -298,13 +298,16 @@ def load_settings_for(workdir: Path, **overrides: Any) -> Settings:
     return load_settings(**values)
 
 
-async def build_worker(config: LoadConfig, settings: Settings, workdir: Path, backend: Any | None) -> tuple[Worker, str]:
+async def build_worker(
+    config: LoadConfig, settings: Settings, workdir: Path, backend: Any | None, worker_options: dict[str, Any] | None = None
+) -> tuple[Worker, str]:
     """The real worker over `backend`, or over the scripted / tiny backend the config names."""
     options = WorkerOptions(
         max_batch=settings.max_batch,
         batch_window_ms=settings.batch_window_ms,
         queue_size=settings.queue_size,
         max_new_tokens=config.max_new_tokens,
+        **(worker_options or {}),
     )
     if backend is not None:
         described = f"real worker + {backend.name} backend"
@@ -330,15 +333,19 @@ async def run_load(
     backend: Any | None = None,
     channel: LoadChannel | None = None,
     during: Sequence[Hook] = (),
+    worker_options: dict[str, Any] | None = None,
+    wrap_generator: Callable[[Generator], Generator] | None = None,
     **settings_overrides: Any,
 ) -> LoadReport:
     """Run one load on a fresh database in `workdir`; `during` hooks run alongside the users
-    (fault injection). The manager, store, worker and safety layer are the real ones."""
+    (fault injection). The manager, store, worker and safety layer are the real ones;
+    `backend` replaces the model behind the worker, `wrap_generator` wraps the worker as
+    the manager sees it, `channel` replaces the platforms."""
     settings = load_settings_for(workdir, **settings_overrides)
     await asyncio.to_thread(db.upgrade, settings.database_url)
     store = await open_store(settings)
-    worker, described = await build_worker(config, settings, workdir, backend)
-    generator = MeasuredGenerator(worker)
+    worker, described = await build_worker(config, settings, workdir, backend, worker_options)
+    generator = MeasuredGenerator(worker if wrap_generator is None else wrap_generator(worker))
     manager = ConversationManager(settings, store, generator)
     channel = channel or LoadChannel()
     for platform in Platform:
@@ -356,12 +363,13 @@ async def run_load(
         wall = time.perf_counter() - started - min(s.times[1] for s in scripts)
         cpu = time.process_time() - cpu
         checks, lost, turns = await check_invariants(store, scripts, generator, channel, surface)
+        health = worker.health()
     finally:
         await worker.stop()
         await store.close()
     return LoadReport(
         config, described, config.users * config.messages, wall, overheads, generator.seconds, lost, turns, checks,
-        workdir / "load.db", cpu, os.getloadavg()[0], {"max_in_flight_per_user": generator.max_in_flight},
+        workdir / "load.db", cpu, os.getloadavg()[0], {"max_in_flight_per_user": generator.max_in_flight, "worker": health},
     )
 
 
