@@ -14,10 +14,15 @@ from dataclasses import dataclass
 _INVISIBLE = re.compile(
     "["
     "\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f"  # control characters except \t \n \r
+    "\u00ad\u034f\u061c\u180e"  # soft hyphen, grapheme joiner, Arabic letter mark, Mongolian separator
+    "\u115f\u1160\u17b4\u17b5\u3164\uffa0"  # Hangul fillers, Khmer invisible vowels
+    "\u180b-\u180d\u180f"  # Mongolian variation selectors
     "\u200b-\u200f"  # zero-width space, joiners, LRM/RLM
     "\u202a-\u202e"  # bidi embeddings and overrides
-    "\u2060-\u2064\u2066-\u2069"  # word joiner, invisible operators, bidi isolates
-    "\ufeff"  # BOM / zero-width no-break space
+    "\u2060-\u2064\u2066-\u206f"  # word joiner, invisible operators, bidi isolates, deprecated format
+    "\ufeff\ufff9-\ufffb"  # BOM / zero-width no-break space, interlinear annotation
+    "\U0001d173-\U0001d17a"  # musical formatting
+    "\U000e0000-\U000e007f"  # tag characters
     "]"
 )
 _SURROGATE = re.compile("[\ud800-\udfff]")

@@ -164,9 +164,9 @@ _TEXTS: dict[str, dict[str, str]] = {
         "es": "Tu mensaje era muy largo, así que he leído los primeros {limit} caracteres.",
     },
     "rate_limited": {
-        "en": "You're sending messages faster than I can read them. Please wait a minute; I'll answer what you've sent. If you are in danger, use /resources.",
-        "fr": "Vous envoyez des messages plus vite que je ne peux les lire. Attendez une minute ; je répondrai à ce que vous avez envoyé. Si vous êtes en danger, utilisez /resources.",
-        "es": "Envías mensajes más rápido de lo que puedo leerlos. Espera un minuto; responderé a lo que has enviado. Si estás en peligro, usa /resources.",
+        "en": "You're sending messages faster than I can read them, so I haven't read your last ones. Please wait a minute, then send again what matters. If you are in danger, use /resources.",
+        "fr": "Vous envoyez des messages plus vite que je ne peux les lire, je n'ai donc pas lu les derniers. Attendez une minute, puis renvoyez ce qui compte. Si vous êtes en danger, utilisez /resources.",
+        "es": "Envías mensajes más rápido de lo que puedo leerlos, así que no he leído los últimos. Espera un minuto y vuelve a enviar lo importante. Si estás en peligro, usa /resources.",
     },
     "busy": {
         "en": "I'm getting a lot of messages right now and couldn't write a reply. Please try again in a minute. If you need someone now, /resources lists people you can reach.",
