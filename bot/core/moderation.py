@@ -239,11 +239,13 @@ class Moderation:
 
     async def act(self, action: ModeratorAction) -> ActionResult:
         actor = action.actor
+        # Authorised before anything is looked up: a non-moderator learns nothing, not even
+        # which flags exist.
+        if not self.is_moderator(actor):
+            return await self._refuse(action, "only moderators can do that")
         flag = await self._store.flags.get(action.flag_id)
         if flag is None:
             return await self._refuse(action, "there is no such flag")
-        if not self.is_moderator(actor):
-            return await self._refuse(action, "only moderators can do that")
         try:
             message = await self._apply(action, flag)
         except IllegalTransition as exc:
