@@ -24,6 +24,7 @@ from functools import partial
 
 from bot.config import Settings
 from bot.core.commands import Command, ParsedCommand, parse_command
+from bot.core.failures import log_failure
 from bot.core.lifecycle import next_consent
 from bot.core.moderation import Moderation
 from bot.core.ordering import ArrivalOrder
@@ -171,8 +172,8 @@ class ConversationManager:
         while True:
             try:
                 await self.tick()
-            except Exception:
-                log.exception("maintenance tick failed")
+            except Exception as exc:
+                log_failure(log, "maintenance tick failed", exc)
             await asyncio.sleep(interval_s)
 
     # Users ---------------------------------------------------------------------------------
@@ -310,8 +311,8 @@ class ConversationManager:
             reply, kind = t("busy", lang), OutboundKind.ERROR
         except (GenerationError, TimeoutError):
             reply, kind = t("generation_failed", lang), OutboundKind.ERROR
-        except Exception:
-            log.exception("generator raised unexpectedly")
+        except Exception as exc:
+            log_failure(log, "generator raised unexpectedly", exc)
             reply, kind = t("generation_failed", lang), OutboundKind.ERROR
         finally:
             typing.cancel()
@@ -353,8 +354,8 @@ class ConversationManager:
         while True:
             try:
                 await channel.typing(user.chat_ref)
-            except Exception:
-                log.debug("typing indicator failed", exc_info=True)
+            except Exception as exc:
+                log_failure(log, "typing indicator failed", exc, level=logging.DEBUG)
             await asyncio.sleep(TYPING_EVERY_S)
 
     # Commands ------------------------------------------------------------------------------
@@ -584,7 +585,7 @@ class ConversationManager:
             if mark_unreachable:
                 await self._store.users.set_unreachable(user.id, True)
             return False
-        except DeliveryError:
-            log.exception("delivery to %s failed", user.platform.value)
+        except DeliveryError as exc:
+            log_failure(log, "delivery to %s failed", exc, user.platform.value)
             return False
         return True

@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 
 from bot.config import Settings
+from bot.core.failures import log_failure
 from bot.core.lifecycle import SessionEvent, next_flag_status, next_session_state
 from bot.core.ports import ModeratorSurface
 from bot.core.types import (
@@ -142,8 +143,8 @@ class Moderation:
         for surface in missing:
             try:
                 ref = await surface.post(view)
-            except Exception:
-                log.exception("posting flag %s to %s failed; will retry", flag.id, surface.name)
+            except Exception as exc:
+                log_failure(log, "posting flag %s to %s failed; will retry", exc, flag.id, surface.name)
                 continue
             await self._store.flags.add_mapping(flag.id, surface.name, ref, True, self._clock())
 
@@ -189,8 +190,8 @@ class Moderation:
                 continue
             try:
                 await surface.update(mapping.ref, view)
-            except Exception:
-                log.exception("updating flag %s on %s failed", flag_id, mapping.surface)
+            except Exception as exc:
+                log_failure(log, "updating flag %s on %s failed", exc, flag_id, mapping.surface)
         return view
 
     async def relay_user_message(self, session_id: int, text: str) -> bool:
@@ -208,8 +209,8 @@ class Moderation:
                 continue
             try:
                 extra = await surface.relay(mapping.ref, author, text)
-            except Exception:
-                log.exception("relaying to flag %s on %s failed", flag_id, mapping.surface)
+            except Exception as exc:
+                log_failure(log, "relaying to flag %s on %s failed", exc, flag_id, mapping.surface)
                 continue
             delivered = True
             if extra is not None:
