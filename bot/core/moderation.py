@@ -231,9 +231,10 @@ class Moderation:
                 flag.id, "counselbot", f"⏰ Still unclaimed after {minutes} min: tier {flag.level.label}. Please claim."
             )
             await self.refresh(flag.id)
-        for status in (FlagStatus.OPEN, FlagStatus.CLAIMED):
-            for flag in await self._store.flags.by_status(status):
-                await self.publish_missing(flag)
+        # One query for the active flags some surface lacks (it used to read every open and
+        # claimed flag's mappings, one query each, and saw only the first 100 of each status).
+        for flag in await self._store.flags.unposted(list(self._surfaces)):
+            await self.publish_missing(flag)
         return len(due)
 
     # Actions ---------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, bindparam, insert, select, update
+from sqlalchemy import Connection, Row, bindparam, distinct, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
@@ -155,6 +155,27 @@ class FlagRepository:
             query = query.where(Flag.status == status.value)
         async with self._sessions() as s:
             return [_flag(r) for r in (await s.scalars(query)).all()]
+
+    async def unposted(self, surfaces: Sequence[str]) -> list[FlagRecord]:
+        """Open and claimed flags that lack a primary mapping on at least one of `surfaces`."""
+        if not surfaces:
+            return []
+        shown_on = (
+            select(func.count(distinct(SurfaceMapping.surface)))
+            .where(
+                SurfaceMapping.flag_id == Flag.id,
+                SurfaceMapping.primary.is_(True),
+                SurfaceMapping.surface.in_(list(surfaces)),
+            )
+            .scalar_subquery()
+        )
+        query = (
+            select(*_FLAG_COLUMNS)
+            .where(Flag.status.in_([FlagStatus.OPEN.value, FlagStatus.CLAIMED.value]), shown_on < len(set(surfaces)))
+            .order_by(Flag.level.desc(), Flag.id)
+        )
+        rows = await self._direct.read(lambda conn: conn.execute(query).all())
+        return [_flag(r) for r in rows]
 
     async def messages(self, flag_id: int) -> list[str]:
         bodies = await self._direct.read(lambda conn: conn.scalars(_FLAG_MESSAGES, {"flag_id": flag_id}).all())

@@ -438,13 +438,15 @@ class UserRepository:
             messages = (await s.scalars(select(Message).where(Message.user_id == user_id).order_by(Message.id))).all()
             assessments = (await s.scalars(select(Assessment).where(Assessment.user_id == user_id).order_by(Assessment.id))).all()
             flags = (await s.scalars(select(Flag).where(Flag.user_id == user_id).order_by(Flag.id))).all()
-            flag_texts = {
-                f.id: [
-                    self._cipher.decrypt(m.body)
-                    for m in (await s.scalars(select(FlagMessage).where(FlagMessage.flag_id == f.id).order_by(FlagMessage.id))).all()
-                ]
-                for f in flags
-            }
+            flag_texts: dict[int, list[str]] = {f.id: [] for f in flags}
+            flagged = await s.execute(
+                select(FlagMessage.flag_id, FlagMessage.body)
+                .join(Flag, Flag.id == FlagMessage.flag_id)
+                .where(Flag.user_id == user_id)
+                .order_by(FlagMessage.id)
+            )
+            for flag_id, body in flagged:
+                flag_texts[flag_id].append(self._cipher.decrypt(body))
         return {
             "user": {
                 "platform": user.platform,

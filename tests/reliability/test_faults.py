@@ -10,6 +10,7 @@ import random
 import sqlite3
 import threading
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +18,10 @@ import pytest
 
 from bot.core.conversation import ConversationManager
 from bot.core.ports import GenerationRequest, Generator
-from bot.core.types import Outbound
+from bot.core.types import Inbound, Outbound, Platform, UserRef
 from bot.errors import DeliveryError, GeneratorUnavailable, UserUnreachable
 from tests.reliability.support import FlakyBackend, HangingBackend, assert_invariants, load_bench
+from tests.support.core import make_core
 
 bench = load_bench()
 
@@ -139,3 +141,24 @@ async def test_platform_sends_failing_are_marked_failed_and_logged(tmp_path: Pat
     logged = [r for r in caplog.records if "delivery to" in r.getMessage() or "is unreachable" in r.getMessage()]
     assert len(logged) == failed_sends, "every failed send is visible in the logs"
 
+
+
+async def test_flags_raised_while_the_moderator_surface_was_down_are_all_posted_later(tmp_path: Path) -> None:
+    """Bug fixed: maintenance re-published only the first 100 open (and 100 claimed) flags and
+    read each one's mappings in a query of its own; now one query finds every flag a surface
+    lacks, however many."""
+    core = await make_core(tmp_path, rate_limit_per_minute=1000)
+    core.surface.fail_posts = 10_000
+    await asyncio.gather(*(core.manager.handle(_crisis(f"u{i}")) for i in range(130)))
+    assert core.surface.posts == [] and len(await core.store.flags.by_status(limit=1000)) == 130
+    core.surface.fail_posts = 0
+    await core.manager.tick()
+    assert sorted(v.flag_id for v in core.surface.posts) == sorted(f.id for f in await core.store.flags.by_status(limit=1000))
+    await core.manager.tick()
+    assert len(core.surface.posts) == 130, "posted once"
+    await core.close()
+
+
+def _crisis(user: str) -> Inbound:
+    text = "I want to kill myself, I have been thinking about how I would do it"
+    return Inbound(UserRef(Platform.TELEGRAM, user), f"chat-{user}", text, datetime.now(UTC), locale="en")
