@@ -89,9 +89,9 @@ def evaluate(request: EvalRequest) -> dict[str, Any]:
     source = request.data or trained_on or preset.data_source()
     prepared = prepare(source, options=CleaningOptions(**preset.cleaning), cache_dir=request.cache_dir)
     held_out, too_long = encode_pairs(tokenizer, prepared.test, max_length=preset.max_length, limit=request.loss_rows)
-    questions = _unique_questions([pair.question for pair in prepared.test])[: request.questions]
-    worthless = [q for q in _unique_questions([p.question for p in prepared.test]) if WORTHLESS_RE.search(q)]
-    worthless = [*WORTHLESS_PROMPTS, *worthless[: request.questions]]
+    unique = _unique_questions([pair.question for pair in prepared.test])
+    questions = unique[: request.questions]
+    worthless = [*WORTHLESS_PROMPTS, *[q for q in unique if WORTHLESS_RE.search(q)][: request.questions]]
 
     check = guard_check()
     prompts = _Prompts(questions, worthless)
