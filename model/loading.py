@@ -117,6 +117,8 @@ def _local(settings: Settings) -> LocalBackend:
         cache_dir=settings.model_cache_dir,
         history_token_budget=settings.history_token_budget,
         temperature=settings.temperature,
+        max_batch=settings.max_batch,
+        max_new_tokens=settings.max_new_tokens,
     ))
 
 

@@ -1,13 +1,17 @@
 """The local Hugging Face backend: transformers, an optional peft adapter, optional 4-bit.
 
-Batches of two or more prompts go through transformers' continuous batching
-(`generate_batch`), which matched plain greedy `generate` token for token in our checks
-and needs no padding; a batch of one goes through `generate`. Both decode greedily, so a
-reply does not depend on its batch (tests check it).
+Generation goes through one persistent continuous-batching manager (transformers'
+`init_continuous_batching`), started at load: every prompt of a batch is added as its own
+request and decoded greedily in a paged KV cache, without padding. Batches of any size,
+one included, take the same path, so a reply does not depend on its batch (tests check
+it), and keeping the manager alive avoids its set-up and tear-down on every call (a
+second or more on a CPU). While the manager lives the model's attention is paged: a
+backend's model is for serving, not training.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 import math
 from collections.abc import Sequence
@@ -44,6 +48,8 @@ class LocalOptions:
     cache_dir: Path | None = None
     history_token_budget: int = 1024
     threads: int | None = None  # torch intra-op threads on CPU; None leaves torch's default
+    max_batch: int = 8  # the continuous-batching cache is sized for this many requests at once
+    max_new_tokens: int = 160  # the most any request may ask for (larger asks are capped)
     temperature: float = 0.0  # 0: greedy (a reply then does not depend on its batch)
 
 
@@ -57,6 +63,8 @@ class LocalBackend:
         self._tokenizer: Any = None
         self._builder: PromptBuilder | None = None
         self._device = "cpu"
+        self._manager: Any = None
+        self._calls = itertools.count()
 
     # Backend -------------------------------------------------------------------------
 
@@ -89,6 +97,7 @@ class LocalBackend:
         if tokenizer.pad_token is None:
             tokenizer.pad_token = tokenizer.eos_token
         template = choose_chat_template(tokenizer.chat_template, getattr(model.config, "model_type", None))
+        self._manager = self._start_manager(model, tokenizer)
         self._tokenizer, self._model = tokenizer, model
         self._builder = PromptBuilder(tokenizer, budget=opts.history_token_budget, chat_template=template)
         log.info("loaded %s on %s (4-bit: %s, adapter: %s)", self.name, self._device, opts.four_bit, bool(opts.adapter))
@@ -96,30 +105,31 @@ class LocalBackend:
     def render(self, request: GenerationRequest, max_new_tokens: int) -> RenderedPrompt:
         if self._builder is None:
             raise RuntimeError("the model is not loaded")
-        return self._builder.build(request, max_new_tokens)
+        return self._builder.build(request, min(max_new_tokens, self.options.max_new_tokens))
 
     def generate_batch(self, prompts: Sequence[RenderedPrompt]) -> list[Completion]:
-        model, tokenizer = self._model, self._tokenizer  # a reload must not swap them mid-batch
-        if model is None:
+        manager, model, tokenizer = self._manager, self._model, self._tokenizer  # a reload must not swap them mid-batch
+        if manager is None:
             raise RuntimeError("the model is not loaded")
         import torch
 
         try:
             with torch.no_grad():  # continuous batching fails under inference_mode
-                if len(prompts) == 1:
-                    outputs = [self._generate_one(model, tokenizer, prompts[0])]
-                else:
-                    outputs = self._generate_many(model, tokenizer, prompts)
+                outputs = self._run(manager, prompts)
         except torch.cuda.OutOfMemoryError:
             torch.cuda.empty_cache()
             raise
+        eos = _eos_ids(model, tokenizer)
         completions = []
         for prompt, tokens in zip(prompts, outputs, strict=True):
-            tokens = _until_eos(tokens[: prompt.max_new_tokens], _eos_ids(model, tokenizer))
+            tokens = _until_eos(tokens[: prompt.max_new_tokens], eos)
             completions.append(Completion(tokenizer.decode(tokens, skip_special_tokens=True).strip(), len(tokens)))
         return completions
 
     def close(self) -> None:
+        manager, self._manager = self._manager, None
+        if manager is not None:
+            manager.stop(block=True, timeout=10)
         self._model = self._tokenizer = self._builder = None
         try:
             import torch
@@ -139,43 +149,55 @@ class LocalBackend:
     def tokenizer(self) -> Any:
         return self._tokenizer
 
-    def _generate_one(self, model: Any, tokenizer: Any, prompt: RenderedPrompt) -> list[int]:
-        import torch
-
-        ids = torch.tensor([list(prompt.token_ids)], device=model.device)
-        out = model.generate(
-            input_ids=ids,
-            attention_mask=torch.ones_like(ids),
-            generation_config=self._generation_config(model, tokenizer, prompt.max_new_tokens),
-        )
-        return [int(t) for t in out[0, ids.shape[1]:]]
-
-    def _generate_many(self, model: Any, tokenizer: Any, prompts: Sequence[RenderedPrompt]) -> list[list[int]]:
+    def _start_manager(self, model: Any, tokenizer: Any) -> Any:
         from transformers.generation.configuration_utils import ContinuousBatchingConfig
 
-        longest = max(p.max_new_tokens for p in prompts)
+        opts = self.options
         page = 256
-        pages_each = math.ceil((max(len(p.token_ids) for p in prompts) + longest) / page) + 1
-        # Sized for this batch: the default sizing probes free memory and allocates a
-        # cache so large on a CPU that setting it up costs seconds per call.
+        pages_each = math.ceil((opts.history_token_budget + opts.max_new_tokens) / page) + 1
+        # Sized from the settings: the default sizing probes free memory and, on a CPU,
+        # allocates a cache so large that setting it up takes seconds.
         config = ContinuousBatchingConfig(
             page_size=page,
-            num_blocks=pages_each * len(prompts) + 2,
-            max_batch_tokens=max(1024, sum(len(p.token_ids) for p in prompts)),
-            max_requests_per_batch=len(prompts),
+            num_blocks=pages_each * opts.max_batch + 2,
+            max_batch_tokens=max(1024, opts.history_token_budget * 2),
+            max_requests_per_batch=opts.max_batch,
             use_async_batching=False,
             allow_block_sharing=False,
+            use_cuda_graph=False,  # capture costs more than it saves on short replies
         )
-        results = model.generate_batch(
-            [list(p.token_ids) for p in prompts],
-            generation_config=self._generation_config(model, tokenizer, longest),
+        manager = model.init_continuous_batching(
+            generation_config=self._generation_config(model, tokenizer, opts.max_new_tokens),
             continuous_batching_config=config,
-            warmup=False,
         )
-        outputs = list(results.values())
-        if len(outputs) != len(prompts) or any(o.error is not None for o in outputs):
-            raise RuntimeError("continuous batching did not complete every request")
-        return [list(o.generated_tokens) for o in outputs]
+        manager.start()
+        return manager
+
+    def _run(self, manager: Any, prompts: Sequence[RenderedPrompt]) -> list[list[int]]:
+        """Add every prompt as a request, wait for all of them; generated token ids in order."""
+        call = next(self._calls)
+        ids = [f"c{call}-{i}" for i in range(len(prompts))]
+        for request_id, prompt in zip(ids, prompts, strict=True):
+            manager.add_request(list(prompt.token_ids), request_id=request_id, max_new_tokens=prompt.max_new_tokens)
+        found: dict[str, list[int]] = {}
+        try:
+            while len(found) < len(ids):
+                result = manager.get_result(timeout=1.0)
+                if result is None:
+                    if not manager.is_running():
+                        raise RuntimeError("the continuous-batching loop stopped")
+                    continue
+                if result.request_id not in ids or not result.is_finished():
+                    continue  # a stale result of an abandoned call, or a partial one
+                if result.error is not None:
+                    raise RuntimeError("continuous batching failed a request")
+                found[result.request_id] = list(result.generated_tokens)
+        except BaseException:
+            for request_id in ids:
+                if request_id not in found:
+                    manager.cancel_request(request_id)
+            raise
+        return [found[request_id] for request_id in ids]
 
     def _generation_config(self, model: Any, tokenizer: Any, max_new_tokens: int) -> Any:
         from transformers import GenerationConfig

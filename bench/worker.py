@@ -1,0 +1,294 @@
+"""Model worker benchmark: batching, queue overhead and the CPU path, measured in one process.
+
+    python bench/worker.py                         # the default model from MODEL_CACHE_DIR
+    python bench/worker.py --model PATH --tokens 32 --backends local
+    python bench/worker.py --levers                # also batch-1 tokens/s of each CPU lever
+
+Prints, for each backend (llama.cpp when installed, transformers):
+  1. 8 concurrent counseling requests through the worker with batching against the same
+     requests through the same worker with max_batch=1: throughput ratio, p50/p95 latency
+     (greedy, so both generate the same tokens; the token totals are printed to show it);
+  2. the worker at batch 1 against a plain loop over the same model (the queue's overhead);
+and then the chosen CPU path's batch-1 tokens/s against plain float32 `generate`.
+Targets (issue 9): batched/sequential >= 3 at 8 concurrent, overhead <= 5 %, CPU path >= 4x.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bot.config import load_settings  # noqa: E402
+from bot.core.ports import ChatTurn, GenerationRequest, Role  # noqa: E402
+from model import llamacpp  # noqa: E402
+from model.backend import Backend, RenderedPrompt  # noqa: E402
+from model.default import default_gguf_path, require_default  # noqa: E402
+from model.llamacpp import LlamaCppBackend, LlamaCppOptions  # noqa: E402
+from model.local import Dtype, LocalBackend, LocalOptions  # noqa: E402
+from model.worker import Worker, WorkerOptions  # noqa: E402
+
+PROMPTS = [
+    "I've been feeling anxious about my new job and I can't sleep at night. What can I do?",
+    "My partner and I argue about everything lately and I feel like giving up on us.",
+    "Since I moved to a new city for work I feel lonely and I don't know how to make friends.",
+    "My mother died three months ago and I still cry every day. Is that normal?",
+    "I failed an important exam and my parents are disappointed in me. I feel worthless.",
+    "I get panic attacks on the bus and now I'm scared to go to school.",
+    "My best friend stopped answering my messages and I keep wondering what I did wrong.",
+    "I think I drink too much on weekends to cope with stress. How do I cut down?",
+]
+
+
+@dataclass(frozen=True)
+class Config:
+    model: Path | None  # a transformers folder; None: the default model in MODEL_CACHE_DIR
+    gguf: Path | None
+    tokens: int
+    concurrency: int
+    backends: tuple[str, ...]
+    levers: bool
+    compile: bool
+    threads: int | None
+
+
+@dataclass(frozen=True)
+class Run:
+    wall_s: float
+    tokens: int
+    latencies: list[float]
+
+    @property
+    def tokens_per_s(self) -> float:
+        return self.tokens / self.wall_s
+
+    def pct(self, q: float) -> float:
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def _request(index: int, text: str) -> GenerationRequest:
+    return GenerationRequest(f"bench-{index}", f"bench-{index}", (ChatTurn(Role.USER, text),), time.monotonic() + 3600)
+
+
+async def _concurrent(worker: Worker, prompts: Sequence[str]) -> Run:
+    started = time.perf_counter()
+
+    async def one(index: int, text: str) -> tuple[float, int]:
+        completion = await worker.complete(_request(index, text))
+        return time.perf_counter() - started, completion.tokens
+
+    results = await asyncio.gather(*(one(i, t) for i, t in enumerate(prompts)))
+    return Run(time.perf_counter() - started, sum(t for _, t in results), [lat for lat, _ in results])
+
+
+async def _one_by_one(worker: Worker, prompts: Sequence[str]) -> Run:
+    started, latencies, tokens = time.perf_counter(), [], 0
+    for index, text in enumerate(prompts):
+        begun = time.perf_counter()
+        tokens += (await worker.complete(_request(index, text))).tokens
+        latencies.append(time.perf_counter() - begun)
+    return Run(time.perf_counter() - started, tokens, latencies)
+
+
+def _plain_loop(generate_one: Callable[[RenderedPrompt], int], prompts: Sequence[RenderedPrompt]) -> Run:
+    started, latencies, tokens = time.perf_counter(), [], 0
+    for prompt in prompts:
+        begun = time.perf_counter()
+        tokens += generate_one(prompt)
+        latencies.append(time.perf_counter() - begun)
+    return Run(time.perf_counter() - started, tokens, latencies)
+
+
+def _plain_generate(model_dir: Path) -> Callable[[RenderedPrompt], int]:
+    """`model.generate` on one prompt, greedy, float32, as a script would call it; returns new
+    tokens. Its own copy of the weights: the backend's model serves a continuous-batching
+    manager (paged attention) and is not for plain `generate`."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32).eval()
+    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+
+    def run(prompt: RenderedPrompt) -> int:
+        ids = torch.tensor([list(prompt.token_ids)])
+        with torch.no_grad():
+            out = model.generate(input_ids=ids, attention_mask=torch.ones_like(ids), max_new_tokens=prompt.max_new_tokens,
+                                 do_sample=False, pad_token_id=tokenizer.pad_token_id)
+        new = out[0, ids.shape[1]:].tolist()
+        return next((i for i, t in enumerate(new) if t == tokenizer.eos_token_id), len(new))
+
+    return run
+
+
+def _line(label: str, run: Run) -> str:
+    return (f"  {label:<34} {run.wall_s:7.2f} s  {run.tokens:5d} tok  {run.tokens_per_s:7.1f} tok/s  "
+            f"p50 {run.pct(0.5):6.2f} s  p95 {run.pct(0.95):6.2f} s")
+
+
+async def _bench_backend(name: str, make: Callable[[int], Backend], config: Config, model_dir: Path) -> dict[str, Run]:
+    prompts = (PROMPTS * (config.concurrency // len(PROMPTS) + 1))[: config.concurrency]
+    runs: dict[str, Run] = {}
+    print(f"\n== {name}: {config.concurrency} concurrent requests, {config.tokens} new tokens max, greedy")
+    batched_backend = make(config.concurrency)
+    async with Worker(batched_backend, WorkerOptions(max_batch=config.concurrency, batch_window_ms=20,
+                                                    max_new_tokens=config.tokens)) as worker:
+        await _concurrent(worker, prompts)  # warm-up (first-call allocations)
+        runs["batched"] = await _concurrent(worker, prompts)
+    sequential_backend = make(1)
+    async with Worker(sequential_backend, WorkerOptions(max_batch=1, batch_window_ms=0,
+                                                       max_new_tokens=config.tokens)) as worker:
+        await _one_by_one(worker, prompts[:1])
+        runs["sequential"] = await _concurrent(worker, prompts)
+        runs["worker_b1"] = await _one_by_one(worker, prompts)
+        rendered = [sequential_backend.render(_request(i, t), config.tokens) for i, t in enumerate(prompts)]
+
+        def direct(prompt: RenderedPrompt) -> int:
+            return sequential_backend.generate_batch([prompt])[0].tokens
+
+        runs["direct_b1"] = _plain_loop(direct, rendered)
+    if isinstance(sequential_backend, LocalBackend):
+        plain = _plain_generate(model_dir)
+        plain(rendered[0])  # warm-up
+        runs["plain_b1"] = _plain_loop(plain, rendered)
+    b, s = runs["batched"], runs["sequential"]
+    print(_line(f"worker, max_batch={config.concurrency}", b))
+    print(_line("worker, max_batch=1", s))
+    print(f"  throughput batched/sequential: {b.tokens_per_s / s.tokens_per_s:.2f}x "
+          f"(tokens {b.tokens} vs {s.tokens}; target >= 3)")
+    w, d = runs["worker_b1"], runs["direct_b1"]
+    print(_line("worker, one request at a time", w))
+    print(_line("backend called directly, same", d))
+    print(f"  queue overhead at batch 1 (worker vs direct): {100 * (w.wall_s / d.wall_s - 1):+.1f} % (target <= 5 %)")
+    if "plain_b1" in runs:
+        p = runs["plain_b1"]
+        print(_line("plain model.generate loop, float32", p))
+        print(f"  worker at batch 1 vs plain generate: {100 * (w.wall_s / p.wall_s - 1):+.1f} % time "
+              f"({w.tokens_per_s / p.tokens_per_s:.2f}x tokens/s)")
+    return runs
+
+
+def _levers(model_dir: Path, gguf: Path | None, config: Config) -> None:
+    """Batch-1 tokens/s of each CPU lever on the same prompts, and whether the text matches float32."""
+    import warnings
+
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    prompts = PROMPTS[:4]
+    ids = [tokenizer.apply_chat_template([{"role": "user", "content": p}], add_generation_prompt=True,
+                                         return_tensors="pt", return_dict=True)["input_ids"] for p in prompts]
+
+    def measure(model: Any, **kwargs: Any) -> tuple[float, list[list[int]]]:
+        outputs, tokens, started = [], 0, time.perf_counter()
+        for x in ids:
+            with torch.no_grad():
+                out = model.generate(x, max_new_tokens=config.tokens, min_new_tokens=config.tokens, do_sample=False,
+                                     pad_token_id=tokenizer.pad_token_id, **kwargs)
+            outputs.append(out[0, x.shape[1]:].tolist())
+            tokens += len(outputs[-1])
+        return tokens / (time.perf_counter() - started), outputs
+
+    def load(dtype: Any = torch.float32) -> Any:
+        return AutoModelForCausalLM.from_pretrained(model_dir, dtype=dtype).eval()
+
+    print(f"\n== CPU levers: batch 1, {len(prompts)} prompts x {config.tokens} tokens (forced), same process")
+    base = load()
+    measure(base, max_new_tokens=2)  # warm-up
+    ref_speed, ref = measure(base)
+    rows: list[tuple[str, float, list[Any]]] = [("float32 (plain generate)", ref_speed, ref)]
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    rows.append(("float32, 1 thread", *measure(base)))
+    torch.set_num_threads(threads)
+    rows.append(("float32, static KV cache", *measure(base, cache_implementation="static")))
+    rows.append(("bfloat16", *measure(load(torch.bfloat16))))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from torch.ao.quantization import quantize_dynamic
+
+        rows.append(("int8 dynamic (Linear)", *measure(quantize_dynamic(load(), {torch.nn.Linear}, dtype=torch.qint8))))
+    if config.compile:
+        compiled = load()
+        compiled.forward = torch.compile(compiled.forward, mode="reduce-overhead")
+        started = time.perf_counter()
+        measure(compiled, cache_implementation="static")
+        print(f"  (torch.compile warm-up: {time.perf_counter() - started:.0f} s)")
+        rows.append(("torch.compile + static cache", *measure(compiled, cache_implementation="static")))
+    if gguf is not None and llamacpp.available():
+        backend = LlamaCppBackend(LlamaCppOptions(gguf=gguf, tokenizer_dir=model_dir, max_batch=1,
+                                                  max_new_tokens=config.tokens))
+        backend.load()
+        rendered = [RenderedPrompt((), "", tuple(x[0].tolist()), config.tokens) for x in ids]
+        backend.generate_batch(rendered[:1])
+        started = time.perf_counter()
+        completions = [backend.generate_batch([prompt])[0] for prompt in rendered]
+        speed = sum(c.tokens for c in completions) / (time.perf_counter() - started)
+        rows.append(("llama.cpp (GGUF Q4_1), greedy", speed, [c.text for c in completions]))
+        backend.close()
+    reference = [tokenizer.decode(r, skip_special_tokens=True).strip() for r in ref]
+    for label, speed, outputs in rows:
+        texts = [o if isinstance(o, str) else tokenizer.decode(o, skip_special_tokens=True).strip() for o in outputs]
+        # Forced-length runs may go past the end of turn; compare up to the shorter one.
+        same = sum(a.startswith(b) or b.startswith(a) for a, b in zip(texts, reference, strict=True))
+        print(f"  {label:<34} {speed:7.1f} tok/s  {speed / ref_speed:5.2f}x  same text as float32: {same}/{len(ref)}")
+
+
+async def main(config: Config) -> None:
+    settings = load_settings()
+    model_dir = config.model or require_default(settings.model_cache_dir)
+    gguf = config.gguf or (default_gguf_path(settings.model_cache_dir) if config.model is None else None)
+    results: dict[str, dict[str, Run]] = {}
+    if "llamacpp" in config.backends:
+        if gguf is None or not llamacpp.available():
+            print("\n== llama.cpp: skipped (llama-cpp-python not installed or no GGUF)")
+        else:
+            results["llamacpp"] = await _bench_backend("llama.cpp", lambda batch: LlamaCppBackend(LlamaCppOptions(
+                gguf=gguf, tokenizer_dir=model_dir, max_batch=batch, max_new_tokens=config.tokens,
+                history_token_budget=512, threads=config.threads)), config, Path(model_dir))
+    if "local" in config.backends:
+        results["local"] = await _bench_backend("transformers float32", lambda batch: LocalBackend(LocalOptions(
+            model=str(model_dir), dtype=Dtype.FLOAT32, history_token_budget=512, max_batch=batch,
+            max_new_tokens=config.tokens)), config, Path(model_dir))
+    if "local" in results:
+        plain = results["local"]["plain_b1"]
+        chosen = "llamacpp" if "llamacpp" in results else "local"
+        fast = results[chosen]["worker_b1"]
+        print(f"\n== CPU path ({'llama.cpp' if chosen == 'llamacpp' else 'transformers'}) at batch 1 through the "
+              f"worker: {fast.tokens_per_s:.1f} tok/s vs plain float32 generate {plain.tokens_per_s:.1f} tok/s: "
+              f"{fast.tokens_per_s / plain.tokens_per_s:.2f}x (target >= 4); a 100-token reply in "
+              f"~{100 / fast.tokens_per_s:.1f} s (target <= 5 s)")
+    if config.levers:
+        _levers(Path(model_dir), gguf, config)
+
+
+def _parse(argv: Sequence[str] | None = None) -> Config:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", type=Path, help="a transformers model folder (default: the default model)")
+    parser.add_argument("--gguf", type=Path, help="the GGUF for the llama.cpp backend (default: the default model's)")
+    parser.add_argument("--tokens", type=int, default=32, help="max new tokens per request")
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--backends", default="llamacpp,local", help="comma list: llamacpp, local")
+    parser.add_argument("--levers", action="store_true", help="also measure each CPU lever at batch 1")
+    parser.add_argument("--compile", action="store_true", help="with --levers: torch.compile too (minutes)")
+    parser.add_argument("--threads", type=int, help="llama.cpp threads (default: all cores but one)")
+    args = parser.parse_args(argv)
+    backends = tuple(b.strip() for b in args.backends.split(",") if b.strip())
+    unknown = set(backends) - {"llamacpp", "local"}
+    if unknown:
+        parser.error(f"unknown backends: {', '.join(sorted(unknown))}")
+    return Config(args.model, args.gguf, args.tokens, args.concurrency, backends, args.levers, args.compile,
+                  args.threads)
+
+
+if __name__ == "__main__":
+    asyncio.run(main(_parse()))
