@@ -37,7 +37,6 @@ def report(trained: tuple[Path, dict[str, Any]], cache_dir: Path, tmp_path_facto
     return output, result
 
 
-@pytest.mark.slow
 def test_report_compares_base_and_tuned(report: tuple[Path, dict[str, Any]]) -> None:
     output, result = report
     assert set(result["variants"]) == {"base", "tuned"}
@@ -55,7 +54,6 @@ def test_report_compares_base_and_tuned(report: tuple[Path, dict[str, Any]]) -> 
     assert "crisis prompts with a blocked reply" in table
 
 
-@pytest.mark.slow
 def test_guard_runs_strict_with_the_flagged_categories_on_crisis_prompts(report: tuple[Path, dict[str, Any]]) -> None:
     _, result = report
     assert result["guard"] == "bot.safety.output_guard"
@@ -68,7 +66,6 @@ def test_guard_runs_strict_with_the_flagged_categories_on_crisis_prompts(report:
         assert variant["worthless"]["guard_violations"] == 0
 
 
-@pytest.mark.slow
 def test_without_a_guard_the_table_says_so(report: tuple[Path, dict[str, Any]]) -> None:
     _, result = report
     unguarded = {**result, "guard": "unavailable"}
