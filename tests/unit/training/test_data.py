@@ -198,6 +198,26 @@ def test_loss_mask_covers_the_completion_only(chat_tokenizer: Any) -> None:
     assert chat_tokenizer.eos_token in target
 
 
+def test_loss_mask_on_the_default_models_own_tokenizer() -> None:
+    """The real SmolLM2 tokenizer (ChatML from its GGUF), where `counselbot setup` fetched it."""
+    from transformers import AutoTokenizer
+
+    from bot.config import load_settings
+    from model.default import default_model_path, is_fetched
+
+    cache = load_settings().model_cache_dir
+    if not is_fetched(cache):
+        pytest.skip("the default model is not fetched (counselbot setup)")
+    tokenizer = AutoTokenizer.from_pretrained(default_model_path(cache))
+    pair = Pair("I feel worthless lately.", "That sounds heavy. What has been happening?")
+    example = encode(tokenizer, to_prompt_completion(pair))
+    assert example is not None
+    assert all(label == -100 for label in example.labels[: example.prompt_tokens])
+    target = tokenizer.decode(example.labels[example.prompt_tokens :])
+    assert target.startswith(pair.answer + "<|im_end|>")
+    assert "<|im_start|>assistant" in tokenizer.decode(example.input_ids[: example.prompt_tokens])
+
+
 def test_sft_trainer_keeps_our_labels(chat_tokenizer: Any, tmp_path: Path) -> None:
     from datasets import Dataset
     from transformers import AutoModelForCausalLM
