@@ -181,6 +181,17 @@ class Worker:
         self._move(WorkerState.READY)
         self._wake = asyncio.Event()
         self._task = asyncio.create_task(self._serve(), name="model-worker")
+        self._task.add_done_callback(self._served)
+
+    def _served(self, task: asyncio.Task[None]) -> None:
+        """The serving loop only ends by cancellation; if it crashed, nobody may wait forever."""
+        if task.cancelled() or task.exception() is None:
+            return
+        log.error("model worker loop crashed (%s)", type(task.exception()).__name__)
+        self._stats.last_error = f"worker loop crashed: {type(task.exception()).__name__}"
+        self._fail_pending(GeneratorUnavailable("the model worker failed"))
+        if WorkerState.UNHEALTHY in _MOVES[self._state]:
+            self._move(WorkerState.UNHEALTHY)
 
     async def stop(self) -> None:
         """Answer everything pending with `GeneratorUnavailable` and release the model."""
@@ -190,7 +201,7 @@ class Worker:
         self._fail_pending(GeneratorUnavailable("the model worker stopped"))
         if self._task is not None:
             self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
+            with contextlib.suppress(asyncio.CancelledError, Exception):  # a crash was handled in _served
                 await self._task
             self._task = None
         await asyncio.to_thread(self.backend.close)
