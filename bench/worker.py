@@ -58,6 +58,7 @@ class Config:
     compile: bool
     threads: int | None
     rounds: int
+    interleave: bool
 
 
 @dataclass(frozen=True)
@@ -268,7 +269,8 @@ async def main(config: Config) -> None:
         else:
             results["llamacpp"] = await _bench_backend("llama.cpp", lambda batch: LlamaCppBackend(LlamaCppOptions(
                 gguf=gguf, tokenizer_dir=model_dir, max_batch=batch, max_new_tokens=config.tokens,
-                history_token_budget=512, threads=config.threads)), config, Path(model_dir), plain)
+                history_token_budget=512, threads=config.threads, interleave=config.interleave)),
+                config, Path(model_dir), plain)
     if "local" in config.backends:
         results["local"] = await _bench_backend("transformers float32", lambda batch: LocalBackend(LocalOptions(
             model=str(model_dir), dtype=Dtype.FLOAT32, history_token_budget=512, max_batch=batch,
@@ -295,13 +297,14 @@ def _parse(argv: Sequence[str] | None = None) -> Config:
     parser.add_argument("--compile", action="store_true", help="with --levers: torch.compile too (minutes)")
     parser.add_argument("--threads", type=int, help="llama.cpp threads (default: all cores but one)")
     parser.add_argument("--rounds", type=int, default=2, help="interleaved rounds of the batched/sequential runs")
+    parser.add_argument("--interleave", action="store_true", help="llama.cpp: decode a batch's sequences together")
     args = parser.parse_args(argv)
     backends = tuple(b.strip() for b in args.backends.split(",") if b.strip())
     unknown = set(backends) - {"llamacpp", "local"}
     if unknown:
         parser.error(f"unknown backends: {', '.join(sorted(unknown))}")
     return Config(args.model, args.gguf, args.tokens, args.concurrency, backends, args.levers, args.compile,
-                  args.threads, args.rounds)
+                  args.threads, args.rounds, args.interleave)
 
 
 if __name__ == "__main__":

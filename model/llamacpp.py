@@ -3,10 +3,11 @@
 Optional: `pip install 'counselbot[cpu-fast]'` builds llama-cpp-python (minutes, once).
 Without it `available()` is false and `model.loading` falls back to transformers.
 
-Batches are decoded together: every prompt gets its own sequence id in one shared KV
-cache, prompts are evaluated in chunks of `n_batch` tokens, then each step decodes one
-token for every unfinished sequence in a single `llama_decode` call. Decoding is greedy
-(argmax of the logits). Prompts are rendered with the model's Hugging Face tokenizer and
+Each prompt is decoded alone by default, so its reply never depends on its batch; with
+`interleave` a batch's prompts share one KV cache under their own sequence ids and each
+step decodes one token for every unfinished sequence in a single `llama_decode` call.
+Prompts are evaluated in chunks of `n_batch` tokens. Decoding is greedy (argmax of the
+logits) unless a temperature is set. Prompts are rendered with the model's Hugging Face tokenizer and
 chat template (`PromptBuilder`), so the worker, the budget and the injection handling
 are the same as for the transformers backend.
 """
@@ -57,6 +58,11 @@ class LlamaCppOptions:
     n_batch: int = 512
     temperature: float = 0.0  # 0: greedy
     seed: int = 0
+    # Decode a batch's sequences together in one llama_decode per step. Off by default:
+    # on a few cores llama.cpp is compute-bound at batch 1 (measured 1.0-1.1x from
+    # interleaving 8 sequences on 1 thread), and interleaved matmuls round differently,
+    # so a reply could depend on its batch. Worth turning on with many threads.
+    interleave: bool = False
 
 
 class LlamaCppBackend:
@@ -124,7 +130,10 @@ class LlamaCppBackend:
             raise RuntimeError("the model is not loaded")
         if len(prompts) > self.options.max_batch:
             raise ValueError(f"batch of {len(prompts)} exceeds max_batch {self.options.max_batch}")
-        tokens = _decode(ctx, batch, model, prompts, self.options.n_batch, self._pick)
+        if self.options.interleave:
+            tokens = _decode(ctx, batch, model, prompts, self.options.n_batch, self._pick)
+        else:
+            tokens = [_decode(ctx, batch, model, [p], self.options.n_batch, self._pick)[0] for p in prompts]
         return [
             Completion(tokenizer.decode(out, skip_special_tokens=True).strip(), len(out)) for out in tokens
         ]
