@@ -9,8 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from bot.core.conversation import ConversationManager
 from bot.core.ports import GenerationRequest
 from bot.core.types import ConsentState, Inbound, Outbound, OutboundKind, Platform, UserRef
+from bot.store import direct
 from tests.reliability.support import assert_invariants, load_bench
 from tests.support.core import make_core
 
@@ -83,3 +85,39 @@ async def test_overlapping_messages_of_one_user_are_received_in_order(tmp_path: 
         assert said == [f"{user} says {n}" for n in range(6)], user
     assert await core.store.users.turn_counts() == {"answered": 240}
     await core.close()
+
+
+async def test_a_new_users_first_messages_arriving_together_make_one_user(tmp_path: Path) -> None:
+    """Bug fixed with the arrival order: two first messages of a new user, handled at once,
+    both found no user and both inserted one; the second raised IntegrityError out of
+    `handle` and its message was lost."""
+    core = await make_core(tmp_path)
+    await asyncio.gather(*(core.manager.handle(_msg("newcomer", f"hello {n}")) for n in range(5)))
+    sent = core.channel.to("newcomer")
+    assert [m.kind for m in sent].count(OutboundKind.NOTICE) == 1
+    assert len(core.channel.to("newcomer", OutboundKind.REPLY)) >= 1
+    assert await core.store.users.turn_counts() == {"answered": 5}
+    await core.close()
+
+
+
+async def test_the_wal_is_checkpointed_while_writes_run_on_the_event_loop(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The per-message writes turn SQLite's automatic checkpoint off (it would run inside a
+    commit, on the event loop) and checkpoint in a thread instead; under writes that never
+    pause, the log must still start over once it passes WAL_RESTART_BYTES (4 MB here)."""
+    monkeypatch.setattr(direct, "WAL_RESTART_BYTES", 4 * 2**20)
+    config = bench.LoadConfig(users=300, rate=None, seed=4)
+    wal = tmp_path / "load.db-wal"
+    sizes: list[int] = []
+
+    async def watch(manager: ConversationManager) -> None:
+        while sum((await manager.store.users.turn_counts()).values()) < config.users * config.messages:
+            sizes.append(wal.stat().st_size if wal.exists() else 0)
+            await asyncio.sleep(0.02)
+
+    report = await bench.run_load(config, tmp_path, during=[watch])
+    assert_invariants(report)
+    # Without checkpoints that let it start over, the log held every page written: 60 MB here.
+    assert sizes and max(sizes) < 12 * 2**20, f"the WAL grew to {max(sizes)} bytes"
