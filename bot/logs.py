@@ -51,3 +51,6 @@ def setup_logging(settings: Settings) -> None:
     root.setLevel(settings.log_level)
     for noisy in ("httpx", "httpcore", "aiosqlite", "discord.gateway", "telegram.ext"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
+    # At DEBUG these write request and event payloads, which hold users' words.
+    for payloads in ("discord.http", "discord.client", "discord.state", "telegram.bot", "telegram._bot"):
+        logging.getLogger(payloads).setLevel(max(logging.INFO, root.level))

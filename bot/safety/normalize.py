@@ -105,10 +105,26 @@ _MASKABLE = (
 _SPELLABLE = VOCAB | frozenset(_MASKABLE) | {"kms", "kys", "ctb"}
 
 
+# Cyrillic and Greek letters that look like Latin ones ("kіll" with a Cyrillic і), mapped
+# back when a message also holds Latin letters: look-alikes must not hide words.
+_HOMOGLYPHS = str.maketrans(
+    "аеорсухіјѕԁӏһкмтвнАВЕКМНОРСТХІЈЅοαει\u03baνρτυΑΒΕΗΙΚΜΝΟΡΤΥΧ",
+    "aeopcyxijsdlhkmtbhABEKMHOPCTXIJSoaeikvptuABEHIKMNOPTYX",
+)
+_LATIN = re.compile("[A-Za-z]")
+# A line break inside a sentence (no closing punctuation before it, a lower-case word
+# after it) is a space, so "kill\nmyself" stays one phrase; other line breaks end a sentence.
+_SOFT_BREAK = re.compile(r"(?<![.!?;:\s])[ \t]*\n(?=[ \t]*[a-zà-ÿ])")
+
+
 def normalize(text: str) -> tuple[str, ...]:
     """The message as canonical tokens; "." and "," tokens mark sentence and clause ends."""
     text = unicodedata.normalize("NFKC", text)
+    if "\n" in text:
+        text = _SOFT_BREAK.sub(" ", text)
     if not text.isascii():
+        if _LATIN.search(text):
+            text = text.translate(_HOMOGLYPHS)
         text = text.translate(_STRIP)
         text = _EMOJI_RE.sub(lambda m: f" {EMOJI[m.group()]} ", text)
         text = _fold_accents(text.casefold())

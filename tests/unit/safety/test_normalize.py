@@ -38,7 +38,9 @@ from bot.safety.normalize import expand, normalize
         ("take 10mg, 0.5mg", "take 10mg , 0.5mg"),
         ("\U0001F48A\U0001F48A took them all \U0001F44B", "pills pills took them all bye"),
         ("cutting again \U0001FA78", "cutting again blood"),
-        ("first line\nsecond line", "first line . second line"),
+        ("first line.\nsecond line", "first line . . second line"),
+        ("first line\nSecond line", "first line . second line"),
+        ("want to kill\nmyself", "want to kill myself"),
         ("I\u2019m fine", "im fine"),
     ],
 )
