@@ -110,7 +110,7 @@ class _Timer:
         return Run(self.wall, self.tokens, self.latencies)
 
 
-def _plain_generate(model_dir: Path) -> Callable[[RenderedPrompt], int]:
+def _plain_generate(model_dir: Path, threads: int) -> Callable[[RenderedPrompt], int]:
     """`model.generate` on one prompt, greedy, float32, as a script would call it; returns new
     tokens. Its own copy of the weights: the backend's model serves a continuous-batching
     manager (paged attention) and is not for plain `generate`."""
@@ -122,9 +122,12 @@ def _plain_generate(model_dir: Path) -> Callable[[RenderedPrompt], int]:
 
     def run(prompt: RenderedPrompt) -> int:
         ids = torch.tensor([list(prompt.token_ids)])
+        backend_threads = torch.get_num_threads()
+        torch.set_num_threads(threads)
         with torch.no_grad():
             out = model.generate(input_ids=ids, attention_mask=torch.ones_like(ids), max_new_tokens=prompt.max_new_tokens,
                                  do_sample=False, pad_token_id=tokenizer.pad_token_id)
+        torch.set_num_threads(backend_threads)
         new = out[0, ids.shape[1]:].tolist()
         return next((i for i, t in enumerate(new) if t == tokenizer.eos_token_id), len(new))
 
@@ -190,7 +193,7 @@ async def _bench_backend(name: str, make: Callable[[int], Backend], config: Conf
     return runs
 
 
-def _levers(model_dir: Path, gguf: Path | None, config: Config) -> None:
+def _levers(model_dir: Path, gguf: Path | None, config: Config, threads: int) -> None:
     """Batch-1 tokens/s of each CPU lever on the same prompts, and whether the text matches float32."""
     import warnings
 
@@ -202,11 +205,13 @@ def _levers(model_dir: Path, gguf: Path | None, config: Config) -> None:
     ids = [tokenizer.apply_chat_template([{"role": "user", "content": p}], add_generation_prompt=True,
                                          return_tensors="pt", return_dict=True)["input_ids"] for p in prompts]
 
-    def measure(model: Any, **kwargs: Any) -> tuple[float, list[list[int]]]:
+    def measure(model: Any, length: int = config.tokens, **kwargs: Any) -> tuple[float, list[list[int]]]:
+        if length > 2:
+            measure(model, length=2, **kwargs)  # warm-up: first-call allocations
         outputs, tokens, started = [], 0, time.perf_counter()
         for x in ids:
             with torch.no_grad():
-                out = model.generate(x, max_new_tokens=config.tokens, min_new_tokens=config.tokens, do_sample=False,
+                out = model.generate(x, max_new_tokens=length, min_new_tokens=length, do_sample=False,
                                      pad_token_id=tokenizer.pad_token_id, **kwargs)
             outputs.append(out[0, x.shape[1]:].tolist())
             tokens += len(outputs[-1])
@@ -216,16 +221,18 @@ def _levers(model_dir: Path, gguf: Path | None, config: Config) -> None:
         return AutoModelForCausalLM.from_pretrained(model_dir, dtype=dtype).eval()
 
     print(f"\n== CPU levers: batch 1, {len(prompts)} prompts x {config.tokens} tokens (forced), same process")
+    torch.set_num_threads(threads)  # torch's default (a backend may have changed it)
     base = load()
-    measure(base, max_new_tokens=2)  # warm-up
     ref_speed, ref = measure(base)
-    rows: list[tuple[str, float, list[Any]]] = [("float32 (plain generate)", ref_speed, ref)]
-    threads = torch.get_num_threads()
+    rows: list[tuple[str, float, list[Any]]] = [(f"float32 (plain generate, {threads} threads)", ref_speed, ref)]
     torch.set_num_threads(1)
     rows.append(("float32, 1 thread", *measure(base)))
     torch.set_num_threads(threads)
     rows.append(("float32, static KV cache", *measure(base, cache_implementation="static")))
     rows.append(("bfloat16", *measure(load(torch.bfloat16))))
+    torch.set_num_threads(1)
+    rows.append(("bfloat16, 1 thread", *measure(load(torch.bfloat16))))
+    torch.set_num_threads(threads)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         from torch.ao.quantization import quantize_dynamic
@@ -255,14 +262,18 @@ def _levers(model_dir: Path, gguf: Path | None, config: Config) -> None:
         # Forced-length runs may go past the end of turn; compare up to the shorter one.
         same = sum(a.startswith(b) or b.startswith(a) for a, b in zip(texts, reference, strict=True))
         print(f"  {label:<34} {speed:7.1f} tok/s  {speed / ref_speed:5.2f}x  same text as float32: {same}/{len(ref)}")
+        print(f"      first reply: {texts[0][:110]!r}")
 
 
 async def main(config: Config) -> None:
     settings = load_settings()
     model_dir = config.model or require_default(settings.model_cache_dir)
     gguf = config.gguf or (default_gguf_path(settings.model_cache_dir) if config.model is None else None)
+    import torch
+
+    torch_threads = torch.get_num_threads()  # torch's default, before a backend changes it
     results: dict[str, dict[str, Run]] = {}
-    plain = _plain_generate(Path(model_dir))
+    plain = _plain_generate(Path(model_dir), torch_threads)
     if "llamacpp" in config.backends:
         if gguf is None or not llamacpp.available():
             print("\n== llama.cpp: skipped (llama-cpp-python not installed or no GGUF)")
@@ -283,7 +294,7 @@ async def main(config: Config) -> None:
               f"(interleaved): {fast.tokens_per_s / base.tokens_per_s:.2f}x (target >= 4); a 100-token reply in "
               f"~{100 / fast.tokens_per_s:.1f} s (target <= 5 s)")
     if config.levers:
-        _levers(Path(model_dir), gguf, config)
+        _levers(Path(model_dir), gguf, config, torch_threads)
 
 
 def _parse(argv: Sequence[str] | None = None) -> Config:
