@@ -6,10 +6,13 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: run test test-fast setup install bench clean
 
+# llama.cpp (the fast CPU backend) builds from source; if that fails the bot still runs on
+# the slower transformers path, and says so.
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e ".[test]"
+	$(BIN)/pip install -q -e ".[test,cpu-fast]" || echo "warning: llama-cpp-python did not build; replies use the slower transformers CPU path"
 	touch $(STAMP)
 
 install: $(STAMP)
