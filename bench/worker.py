@@ -59,6 +59,7 @@ class Config:
     threads: int | None
     rounds: int
     interleave: bool
+    torch_threads: int | None
 
 
 @dataclass(frozen=True)
@@ -163,10 +164,15 @@ async def _bench_backend(name: str, make: Callable[[int], Backend], config: Conf
         timers = {"worker_b1": _Timer(), "direct_b1": _Timer(), "plain_b1": _Timer()}
         if plain is not None:
             plain(rendered[0])  # warm-up
-        for index, (text, prompt) in enumerate(zip(prompts, rendered, strict=True)):
+        # The direct call takes another prompt than the worker call just before it: a
+        # backend that reuses the KV cache of a shared prefix (llama.cpp) must not get the
+        # whole prompt for free. Over the loop both see every prompt once.
+        half = len(prompts) // 2
+        for index, text in enumerate(prompts):
             begun = time.perf_counter()
             tokens = (await sequential.complete(_request(index, text))).tokens
             timers["worker_b1"].add(time.perf_counter() - begun, tokens)
+            prompt = rendered[(index + half) % len(prompts)]
             begun = time.perf_counter()
             tokens = (await asyncio.to_thread(sequential_backend.generate_batch, [prompt]))[0].tokens
             timers["direct_b1"].add(time.perf_counter() - begun, tokens)
@@ -285,7 +291,7 @@ async def main(config: Config) -> None:
     if "local" in config.backends:
         results["local"] = await _bench_backend("transformers float32", lambda batch: LocalBackend(LocalOptions(
             model=str(model_dir), dtype=Dtype.FLOAT32, history_token_budget=512, max_batch=batch,
-            max_new_tokens=config.tokens)), config, Path(model_dir), plain)
+            max_new_tokens=config.tokens, threads=config.torch_threads)), config, Path(model_dir), plain)
     if results:
         chosen = "llamacpp" if "llamacpp" in results else "local"
         fast, base = results[chosen]["worker_b1"], results[chosen]["plain_b1"]
@@ -309,13 +315,14 @@ def _parse(argv: Sequence[str] | None = None) -> Config:
     parser.add_argument("--threads", type=int, help="llama.cpp threads (default: all cores but one)")
     parser.add_argument("--rounds", type=int, default=2, help="interleaved rounds of the batched/sequential runs")
     parser.add_argument("--interleave", action="store_true", help="llama.cpp: decode a batch's sequences together")
+    parser.add_argument("--torch-threads", type=int, help="transformers backend threads (default: all cores but one)")
     args = parser.parse_args(argv)
     backends = tuple(b.strip() for b in args.backends.split(",") if b.strip())
     unknown = set(backends) - {"llamacpp", "local"}
     if unknown:
         parser.error(f"unknown backends: {', '.join(sorted(unknown))}")
     return Config(args.model, args.gguf, args.tokens, args.concurrency, backends, args.levers, args.compile,
-                  args.threads, args.rounds, args.interleave)
+                  args.threads, args.rounds, args.interleave, args.torch_threads)
 
 
 if __name__ == "__main__":
