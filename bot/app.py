@@ -56,6 +56,12 @@ async def moderator_core(settings: Settings) -> AsyncIterator[ConversationManage
         yield manager
 
 
+async def check_database(settings: Settings) -> None:
+    """Fail fast, before the model loads, on a missing key or an unmigrated database."""
+    store = await open_store(settings)
+    await store.close()
+
+
 @contextlib.asynccontextmanager
 async def running_worker(settings: Settings) -> AsyncIterator[Generator]:
     from model.loading import build_generator
@@ -97,6 +103,7 @@ async def run(settings: Settings, *, stop: asyncio.Event | None = None) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
+    await check_database(settings)
     async with running_worker(settings) as worker, open_core(settings, worker) as manager:
         adapters = build_adapters(settings, manager)
         for adapter in adapters:
@@ -128,6 +135,7 @@ async def shell(settings: Settings, user: str, *, country: str | None, json_mode
     from bot.adapters.console import ConsoleChannel, ConsoleSurface, run_shell
 
     channel = ConsoleChannel(sys.stdout, json_mode=json_mode)
+    await check_database(settings)
     async with running_worker(settings) as worker, open_core(settings, worker) as manager:
         manager.register_channel(Platform.CONSOLE, channel)
         manager.register_surface(ConsoleSurface(sys.stderr))

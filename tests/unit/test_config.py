@@ -72,3 +72,18 @@ def test_cli_reports_a_bad_setting_in_one_line_without_traceback(tmp_path: Path)
     assert "Traceback" not in result.stderr
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and "DATABASE_URL" in lines[0]
+
+
+def test_run_refuses_an_unmigrated_database_in_one_line(tmp_path: Path) -> None:
+    key = generate_key()
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "run"],
+        env={"PATH": "", "HOME": str(tmp_path), "TRANSCRIPT_KEY": key, "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'fresh.db'}"},
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines()[-1].endswith("run `counselbot db upgrade`")
