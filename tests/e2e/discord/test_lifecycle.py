@@ -14,7 +14,7 @@ from bot.core.types import ActionKind, Button, FlagStatus, Inbound, Outbound, Ou
 from bot.errors import ConfigError, DeliveryError
 from tests.e2e.discord.conftest import StartAdapter
 from tests.e2e.discord.fake_discord import FakeDiscord
-from tests.e2e.discord.recording_core import RecordingCore
+from tests.support.recording_core import RecordingCore
 from tests.e2e.discord.test_moderators import flag_view
 
 

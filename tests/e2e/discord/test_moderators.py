@@ -22,7 +22,7 @@ from bot.core.types import (
 from bot.safety.levels import Category, RiskLevel
 from tests.e2e.discord.conftest import StartAdapter
 from tests.e2e.discord.fake_discord import FakeDiscord
-from tests.e2e.discord.recording_core import RecordingCore
+from tests.support.recording_core import RecordingCore
 
 NO_PINGS: dict[str, list[str]] = {"parse": []}
 OPEN_ACTIONS = (ActionKind.CLAIM, ActionKind.TAKEOVER, ActionKind.RESOLVE, ActionKind.NOTE, ActionKind.BLOCK)

@@ -13,7 +13,7 @@ from bot.core.types import Button, Inbound, InboundKind, Outbound, OutboundKind,
 from bot.errors import DeliveryError, UserUnreachable
 from tests.e2e.discord.conftest import StartAdapter
 from tests.e2e.discord.fake_discord import FakeDiscord, Person
-from tests.e2e.discord.recording_core import RecordingCore
+from tests.support.recording_core import RecordingCore
 
 NO_PINGS: dict[str, list[str]] = {"parse": []}
 

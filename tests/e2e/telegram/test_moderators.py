@@ -25,7 +25,7 @@ from bot.errors import DeliveryError
 from bot.safety.levels import Category, RiskLevel
 from tests.e2e.telegram.conftest import ALICE, BOB, GROUP, MALLORY, StartAdapter, telegram_settings
 from tests.e2e.telegram.fake_api import FakeBotApi
-from tests.e2e.telegram.recording_core import RecordingCore
+from tests.support.recording_core import RecordingCore
 from tests.e2e.telegram.tg_html import covered
 
 INJECTION = "<b>bold?</b> *star* _under_ [link](http://evil.example) @all_moderators /resolve"
@@ -103,7 +103,7 @@ async def test_relay_and_typed_replies_in_a_topic(fake: FakeBotApi, start_adapte
     assert covered(relayed.text, relayed.entities, INJECTION) == {"pre"}
 
     typed = await fake.group_text(GROUP, BOB, "I'm here with you. *really*", thread_id=thread)
-    await core.wait(lambda: core.texts)
+    await core.wait_for(lambda: core.texts)
     call = core.texts[0]
     assert (call.surface, call.ref, call.text) == ("telegram", ref, "I'm here with you. *really*")
     assert (call.actor.user_id, call.actor.name, call.actor.context, call.actor.roles) == ("502", "Bob", str(GROUP), frozenset({"member"}))
@@ -136,7 +136,7 @@ async def test_reply_mode_maps_replies_to_the_card_and_to_relayed_messages(
 
     await fake.group_text(GROUP, ALICE, "!note called the user back", reply_to=card.message_id)
     await fake.group_text(GROUP, ALICE, "I hear you", reply_to=relayed.message_id)
-    await core.wait(lambda: len(core.texts) == 2)
+    await core.wait_for(lambda: len(core.texts) == 2)
     assert [(c.ref, c.text) for c in core.texts] == [(ref, "!note called the user back"), (extra, "I hear you")]
     assert core.texts[0].actor.roles == frozenset({"administrator"})
 
@@ -205,7 +205,7 @@ async def test_after_a_restart_the_topic_still_works_and_the_card_is_relearnt(
     core = RecordingCore()
     second = await start_adapter(settings, core)
     await fake.group_text(GROUP, BOB, "still relayed after a restart", thread_id=thread)
-    await core.wait(lambda: core.texts)
+    await core.wait_for(lambda: core.texts)
     assert core.texts[0].ref == ref
 
     # A button press on the old card teaches the new process which message the card is.
@@ -262,5 +262,5 @@ async def test_without_a_moderator_group_the_surface_says_so(fake: FakeBotApi, s
         await adapter.post(flag_view())
     await fake.group_text(GROUP, ALICE, "anyone?", reply_to=1)
     await fake.private_text(BOB, "hi")
-    await core.wait(lambda: core.inbound)
+    await core.wait_for(lambda: core.inbounds)
     assert core.texts == [] and fake.calls_of("getChat") == []

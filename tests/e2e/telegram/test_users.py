@@ -15,7 +15,7 @@ from bot.core.types import Button, Inbound, InboundKind, Outbound, OutboundKind,
 from bot.errors import DeliveryError, UserUnreachable
 from tests.e2e.telegram.conftest import ANA, GROUP, SAM, StartAdapter, telegram_settings
 from tests.e2e.telegram.fake_api import FakeBotApi
-from tests.e2e.telegram.recording_core import RecordingCore
+from tests.support.recording_core import RecordingCore
 
 # PTB's own RetryAfter constructor warns about a future type change of retry_after.
 pytestmark = pytest.mark.filterwarnings("ignore:.*retry_after.*:telegram.warnings.PTBDeprecationWarning")
@@ -43,7 +43,7 @@ async def test_start_publishes_menus_and_receives_then_stops_cleanly(
     assert fake.commands[("all_private_chats", "fr")][0]["description"].startswith("Commencer")
 
     await fake.private_text(SAM, "hello")
-    await core.wait(lambda: core.inbound)
+    await core.wait_for(lambda: core.inbounds)
     await adapter.stop()
     polls = len(fake.calls_of("getUpdates"))
     await asyncio.sleep(0.3)
@@ -62,11 +62,11 @@ async def test_private_messages_become_inbound_and_other_chats_are_ignored(
     await fake.group_text(GROUP, SAM, "not a reply to anything")
     sent = await fake.private_text(SAM, "/start")
     await fake.private_sticker(ANA)
-    await core.wait(lambda: len(core.inbound) == 2)
+    await core.wait_for(lambda: len(core.inbounds) == 2)
     await asyncio.sleep(0.2)
 
-    text, sticker = core.inbound
-    assert len(core.inbound) == 2 and core.texts == []
+    text, sticker = core.inbounds
+    assert len(core.inbounds) == 2 and core.texts == []
     assert text.user == UserRef(Platform.TELEGRAM, "1001") and text.chat_ref == "1001"
     assert (text.text, text.kind, text.locale, text.display_name) == ("/start", InboundKind.TEXT, "fr", "Sam")
     assert int(text.received_at.timestamp()) == sent.date and text.received_at.tzinfo is not None
@@ -111,10 +111,10 @@ async def test_button_press_is_answered_and_becomes_the_command(
     notice = fake.sent(SAM["id"])[-1]
 
     query = await fake.press(SAM, notice, "/agree")
-    await core.wait(lambda: core.inbound)
+    await core.wait_for(lambda: core.inbounds)
     await fake.wait_for(lambda: query in fake.answers)
 
-    pressed = core.inbound[0]
+    pressed = core.inbounds[0]
     assert (pressed.text, pressed.kind, pressed.chat_ref, pressed.locale) == ("/agree", InboundKind.TEXT, "1001", "fr")
     assert fake.answers[query] == {"text": None, "show_alert": False}
 
@@ -175,11 +175,11 @@ async def test_a_slow_handler_finishes_before_stop_returns(
         await asyncio.sleep(0.5)
         await adapter_box[0].send(to_user(SAM, "answer after a slow turn"))  # type: ignore[attr-defined]
 
-    core = RecordingCore(on_inbound=slow_reply)
+    core = RecordingCore(on_handle=slow_reply)
     adapter = await start_adapter(telegram_settings(fake, tmp_path), core)
     adapter_box.append(adapter)
     await fake.private_text(SAM, "a message the bot is still answering at shutdown")
-    await core.wait(lambda: core.inbound)
+    await core.wait_for(lambda: core.inbounds)
     await adapter.stop()
     assert [m.text for m in fake.sent(SAM["id"])] == ["answer after a slow turn"]
 
@@ -190,8 +190,8 @@ async def test_messages_sent_while_the_bot_was_down_are_handled(
     await fake.private_text(SAM, "written while the bot was offline")
     core = RecordingCore()
     await start_adapter(telegram_settings(fake, tmp_path), core)
-    await core.wait(lambda: core.inbound)
-    assert core.inbound[0].text == "written while the bot was offline"
+    await core.wait_for(lambda: core.inbounds)
+    assert core.inbounds[0].text == "written while the bot was offline"
     assert all(not c.params.get("drop_pending_updates") for c in fake.calls_of("deleteWebhook"))
 
 
@@ -214,8 +214,8 @@ async def test_webhook_mode_receives_updates_by_post(fake: FakeBotApi, start_ada
     assert fake.webhook["secret_token"] and len(fake.webhook["secret_token"]) >= 32
 
     await fake.private_text(ANA, "hola")
-    await core.wait(lambda: core.inbound)
-    assert (core.inbound[0].text, core.inbound[0].locale) == ("hola", "es")
+    await core.wait_for(lambda: core.inbounds)
+    assert (core.inbounds[0].text, core.inbounds[0].locale) == ("hola", "es")
     assert fake.calls_of("getUpdates", ok=None) == []
 
 

@@ -1,7 +1,8 @@
-"""A stand-in for the core that records what the adapter hands it (plumbing tests only).
+"""A stand-in for the core that records what an adapter hands it (adapter plumbing tests).
 
-The scenario tests use the real ConversationManager; this double lets the adapter's
-translation be checked call by call, including answers the real core rarely gives.
+The scenario tests use the real ConversationManager; this double isolates an adapter's
+translation: which Inbound / ModeratorAction / moderator_text call a platform event
+becomes, and what the adapter does with a scripted answer.
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ class RecordingCore:
         self.changed.set()
         return self.text_result
 
-    async def wait_for(self, predicate: Callable[[], bool], timeout: float = 5.0) -> None:
+    async def wait_for(self, predicate: Callable[[], object], timeout: float = 5.0) -> None:
         async def check() -> None:
             while not predicate():
                 self.changed.clear()
