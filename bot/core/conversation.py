@@ -279,8 +279,9 @@ class ConversationManager:
                         return
                 await self._one_turn(user, lane, batch)
         finally:
-            if lane.generating and not lane.pending:
-                lane.generating = False
+            # Also after an error: the user's next message must start a generation again
+            # (it takes along whatever is still pending), never merge into a dead one.
+            lane.generating = False
 
     async def _one_turn(self, user: UserRecord, lane: _Lane, batch: list[tuple[int, str]]) -> None:
         lang = self._language(user)

@@ -211,15 +211,6 @@ class FlagRepository:
             ).all()
         return [_flag(r) for r in rows]
 
-    async def next_repage_at(self) -> datetime | None:
-        async with self._sessions() as s:
-            return await s.scalar(
-                select(Flag.next_page_at)
-                .where(Flag.status == FlagStatus.OPEN.value, Flag.next_page_at.is_not(None))
-                .order_by(Flag.next_page_at)
-                .limit(1)
-            )
-
     async def mark_repaged(self, flag_id: int, next_page_at: datetime) -> None:
         async with db.writing(self._engine), self._sessions.begin() as s:
             await s.execute(

@@ -371,34 +371,6 @@ class UserRepository:
 
     # Assessments and turns ------------------------------------------------------------------
 
-    async def record_assessment(
-        self,
-        user_id: int,
-        session_id: int,
-        level: RiskLevel,
-        categories: Sequence[Category],
-        reasons: Sequence[str],
-        now: datetime,
-    ) -> None:
-        async with db.writing(self._engine), self._sessions.begin() as s:
-            s.add(
-                Assessment(
-                    session_id=session_id,
-                    user_id=user_id,
-                    level=int(level),
-                    categories=[c.value for c in categories],
-                    reasons=list(reasons),
-                    at=now,
-                )
-            )
-
-    async def open_turn(self, user_id: int, session_id: int, now: datetime) -> int:
-        async with db.writing(self._engine), self._sessions.begin() as s:
-            row = Turn(user_id=user_id, session_id=session_id, status=TurnStatus.PENDING, received_at=now)
-            s.add(row)
-            await s.flush()
-            return row.id
-
     async def finish_turns(
         self, turn_ids: Sequence[int], status: str, now: datetime, *, line: TranscriptLine | None = None
     ) -> None:

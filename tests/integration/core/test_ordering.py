@@ -6,6 +6,8 @@ import asyncio
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 from bot.core.ports import GenerationRequest
 from bot.core.types import Inbound, OutboundKind, Platform, UserRef
 from tests.support.core import make_core
@@ -103,4 +105,29 @@ async def test_forget_during_a_pending_generation_leaves_nothing_behind(tmp_path
     assert await core.store.users.find(UserRef(Platform.DISCORD, "a")) is None
     assert not core.channel.to("a", OutboundKind.REPLY), "no late reply after erasure"
     assert await core.store.users.turn_counts() == {}
+    await core.close()
+
+
+async def test_a_failed_turn_does_not_leave_the_user_stuck(tmp_path: Path) -> None:
+    core = await make_core(tmp_path)
+    core.generator.reply = echo
+    core.generator.gate = asyncio.Event()
+    real = core.store.users.get_session
+    calls = {"n": 0}
+
+    async def flaky(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise RuntimeError("database went away")
+        return await real(*args, **kwargs)
+
+    core.store.users.get_session = flaky  # type: ignore[method-assign]
+    first = asyncio.create_task(core.manager.handle(msg("a", "first")))
+    await wait_for(lambda: len(core.generator.requests) == 1)
+    await core.manager.handle(msg("a", "merged while the first failed"))
+    core.generator.gate.set()
+    with pytest.raises(RuntimeError):
+        await first
+    await core.manager.handle(msg("a", "third"))
+    assert [m.text for m in core.channel.to("a", OutboundKind.REPLY)] == ["echo[merged while the first failed\nthird]"]
     await core.close()
