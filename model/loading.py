@@ -96,6 +96,9 @@ def _llamacpp(settings: Settings) -> LlamaCppBackend:
     else:
         tokenizer_dir = require_default(settings.model_cache_dir)
         gguf = default_gguf_path(settings.model_cache_dir)
+        if not gguf.is_file():
+            raise ConfigError(f"the default model has no llama.cpp copy ({gguf.name}): run `counselbot model "
+                              "fetch-default` (make setup does it), or set MODEL_BACKEND=local")
     return LlamaCppBackend(LlamaCppOptions(
         gguf=gguf,
         tokenizer_dir=tokenizer_dir,

