@@ -3,6 +3,7 @@
     python bench/worker.py                         # the default model from MODEL_CACHE_DIR
     python bench/worker.py --model PATH --tokens 32 --backends local
     python bench/worker.py --levers                # also batch-1 tokens/s of each CPU lever
+    python bench/worker.py --conversations         # also multi-turn: llama.cpp KV streams kept vs not
 
 Prints, for each backend (llama.cpp when installed, transformers):
   1. 8 concurrent counseling requests through the worker with batching against the same
@@ -29,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bot.config import load_settings  # noqa: E402
 from bot.core.ports import ChatTurn, GenerationRequest, Role  # noqa: E402
 from model import llamacpp  # noqa: E402
-from model.backend import Backend, RenderedPrompt  # noqa: E402
+from model.backend import Backend, Completion, RenderedPrompt  # noqa: E402
 from model.default import default_gguf_path, require_default, shipped_gguf_path  # noqa: E402
 from model.llamacpp import LlamaCppBackend, LlamaCppOptions  # noqa: E402
 from model.local import Dtype, LocalBackend, LocalOptions  # noqa: E402
@@ -59,6 +60,7 @@ class Config:
     threads: int | None
     rounds: int
     batch_threads: int | None
+    conversations: bool
     torch_threads: int | None
 
 
@@ -210,6 +212,51 @@ async def _bench_backend(name: str, make: Callable[[int], Backend], config: Conf
     return runs
 
 
+FOLLOW_UPS = ["Thank you. What could I try tonight?", "I tried that before and it didn't help much. Anything else?"]
+
+
+class _ForgetfulBackend(LlamaCppBackend):
+    """The alternative: the same backend, but nothing is kept between batches (each
+    batch still evaluates its shared system prompt once)."""
+
+    def generate_batch(self, prompts: Sequence[RenderedPrompt]) -> list[Completion]:
+        self.streams.forget_all()
+        return super().generate_batch(prompts)
+
+
+async def _bench_conversations(options: LlamaCppOptions, config: Config) -> None:
+    """Conversations of several turns, every user's next message at once: KV streams kept
+    between turns against streams forgotten, alternating turn by turn."""
+    turns = len(FOLLOW_UPS) + 1
+    print(f"\n== llama.cpp: {config.concurrency} conversations x {turns} turns, {config.tokens} new tokens max, "
+          "every user's next message at the same time")
+    variants = {"kept": LlamaCppBackend(options), "forgotten": _ForgetfulBackend(options)}
+    workers = {name: Worker(backend, WorkerOptions(max_batch=config.concurrency, batch_window_ms=20,
+                                                  max_new_tokens=config.tokens)) for name, backend in variants.items()}
+    histories = {name: [[ChatTurn(Role.USER, text)] for text in _prompts(config, 1)] for name in variants}
+    walls: dict[str, list[float]] = {name: [] for name in variants}
+    async with workers["kept"], workers["forgotten"]:
+        await _concurrent(workers["kept"], _prompts(config, 0))  # warm-up
+        await _concurrent(workers["forgotten"], _prompts(config, 0))
+        for turn in range(turns):
+            for name, worker in workers.items():
+                begun = time.perf_counter()
+                requests = [GenerationRequest(f"{name}-{turn}-{i}", f"{name}-{i}", tuple(h), time.monotonic() + 3600)
+                            for i, h in enumerate(histories[name])]
+                replies = await asyncio.gather(*(worker.complete(r) for r in requests))
+                walls[name].append(time.perf_counter() - begun)
+                for history, reply in zip(histories[name], replies, strict=True):
+                    history.append(ChatTurn(Role.ASSISTANT, reply.text))
+                    if turn < len(FOLLOW_UPS):
+                        history.append(ChatTurn(Role.USER, FOLLOW_UPS[turn]))
+    for turn in range(turns):
+        kept, forgotten = walls["kept"][turn], walls["forgotten"][turn]
+        print(f"  turn {turn + 1}: streams kept {kept:6.2f} s, forgotten {forgotten:6.2f} s: {forgotten / kept:.2f}x")
+    later_kept, later_forgotten = sum(walls["kept"][1:]), sum(walls["forgotten"][1:])
+    print(f"  turns 2-{turns}: kept {later_kept:.2f} s vs forgotten {later_forgotten:.2f} s: "
+          f"{later_forgotten / later_kept:.2f}x faster with the streams kept")
+
+
 def _levers(model_dir: Path, gguf: Path | None, config: Config, threads: int) -> None:
     """Batch-1 tokens/s of each CPU lever on the same prompts, and whether the text matches float32."""
     import warnings
@@ -296,10 +343,15 @@ async def main(config: Config) -> None:
         if gguf is None or not llamacpp.available():
             print("\n== llama.cpp: skipped (llama-cpp-python not installed or no GGUF)")
         else:
-            results["llamacpp"] = await _bench_backend("llama.cpp", lambda batch: LlamaCppBackend(LlamaCppOptions(
-                gguf=gguf, tokenizer_dir=model_dir, max_batch=batch, max_new_tokens=config.tokens,
-                history_token_budget=512, threads=config.threads, batch_threads=config.batch_threads)),
-                config, Path(model_dir), plain)
+            def options(batch: int) -> LlamaCppOptions:
+                return LlamaCppOptions(gguf=gguf, tokenizer_dir=model_dir, max_batch=batch, max_new_tokens=config.tokens,
+                                       history_token_budget=512, threads=config.threads,
+                                       batch_threads=config.batch_threads)
+
+            results["llamacpp"] = await _bench_backend(
+                "llama.cpp", lambda batch: LlamaCppBackend(options(batch)), config, Path(model_dir), plain)
+            if config.conversations:
+                await _bench_conversations(options(config.concurrency), config)
     if "local" in config.backends:
         results["local"] = await _bench_backend("transformers float32", lambda batch: LocalBackend(LocalOptions(
             model=str(model_dir), dtype=Dtype.FLOAT32, history_token_budget=512, max_batch=batch,
@@ -326,6 +378,8 @@ def _parse(argv: Sequence[str] | None = None) -> Config:
     parser.add_argument("--compile", action="store_true", help="with --levers: torch.compile too (minutes)")
     parser.add_argument("--threads", type=int, help="llama.cpp threads (default: all cores but one)")
     parser.add_argument("--rounds", type=int, default=2, help="interleaved rounds of the batched/sequential runs")
+    parser.add_argument("--conversations", action="store_true",
+                        help="llama.cpp: also multi-turn conversations, KV streams kept vs forgotten")
     parser.add_argument("--batch-threads", type=int, help="llama.cpp threads for prompts and batches (default: --threads)")
     parser.add_argument("--torch-threads", type=int, help="transformers backend threads (default: all cores but one)")
     args = parser.parse_args(argv)
@@ -334,7 +388,7 @@ def _parse(argv: Sequence[str] | None = None) -> Config:
     if unknown:
         parser.error(f"unknown backends: {', '.join(sorted(unknown))}")
     return Config(args.model, args.gguf, args.tokens, args.concurrency, backends, args.levers, args.compile,
-                  args.threads, args.rounds, args.batch_threads, args.torch_threads)
+                  args.threads, args.rounds, args.batch_threads, args.conversations, args.torch_threads)
 
 
 if __name__ == "__main__":

@@ -106,6 +106,8 @@ def _llamacpp(settings: Settings) -> LlamaCppBackend:
         max_new_tokens=settings.max_new_tokens,
         max_batch=settings.max_batch,
         temperature=settings.temperature,
+        threads=settings.llamacpp_threads,
+        batch_threads=settings.llamacpp_batch_threads,
     ))
 
 

@@ -62,6 +62,16 @@ def test_auto_prefers_llamacpp_for_the_default_model_when_installed(tmp_path: Pa
     assert worker.options.max_batch == settings.max_batch and worker.options.queue_size == settings.queue_size
 
 
+def test_llamacpp_thread_settings_reach_the_backend(tmp_path: Path, with_llamacpp: None) -> None:
+    settings = _settings(tmp_path, llamacpp_threads=1, llamacpp_batch_threads=2)
+    _fake_fetched(settings.model_cache_dir)
+    backend = build_generator(settings).backend
+    assert isinstance(backend, LlamaCppBackend)
+    assert (backend.options.threads, backend.options.batch_threads) == (1, 2)
+    with pytest.raises(ConfigError, match="LLAMACPP_BATCH_THREADS"):
+        _settings(tmp_path, llamacpp_batch_threads=0)
+
+
 def test_a_default_model_fetched_without_its_llamacpp_copy_says_how_to_make_it(
     tmp_path: Path, with_llamacpp: None
 ) -> None:
