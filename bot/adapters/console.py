@@ -18,6 +18,7 @@ from rich.markup import escape
 from rich.panel import Panel
 
 from bot.core.conversation import ConversationManager
+from bot.core.ports import PostedFlag
 from bot.core.types import Button, FlagView, Inbound, Outbound, OutboundKind, Platform, UserRef
 
 CHAT_REF = "console"
@@ -76,9 +77,9 @@ class ConsoleSurface:
     def __init__(self, err: TextIO) -> None:
         self._console = Console(file=err, highlight=False, soft_wrap=True)
 
-    async def post(self, view: FlagView) -> str:
+    async def post(self, view: FlagView) -> PostedFlag:
         self._line(view, "new flag")
-        return f"flag:{view.flag_id}"
+        return PostedFlag(f"flag:{view.flag_id}")
 
     async def update(self, ref: str, view: FlagView) -> None:
         self._line(view, "flag updated")

@@ -142,11 +142,11 @@ class Moderation:
             return
         for surface in missing:
             try:
-                ref = await surface.post(view)
+                posted = await surface.post(view)
             except Exception as exc:
                 log_failure(log, "posting flag %s to %s failed; will retry", exc, flag.id, surface.name)
                 continue
-            await self._store.flags.add_mapping(flag.id, surface.name, ref, True, self._clock())
+            await self._store.flags.add_posted(flag.id, surface.name, posted.ref, posted.aliases, self._clock())
 
     # Views -------------------------------------------------------------------------------
 
@@ -180,7 +180,8 @@ class Moderation:
         )
 
     async def refresh(self, flag_id: int) -> FlagView | None:
-        """Edit the flag's first message on every surface so all moderators see its state."""
+        """Edit the flag's first message on every surface so all moderators see its state; where
+        a surface had to post it afresh, its new reference becomes the primary one."""
         view = await self.view(flag_id)
         if view is None:
             return None
@@ -189,9 +190,16 @@ class Moderation:
             if surface is None:
                 continue
             try:
-                await surface.update(mapping.ref, view)
+                replacement = await surface.update(mapping.ref, view)
             except Exception as exc:
                 log_failure(log, "updating flag %s on %s failed", exc, flag_id, mapping.surface)
+                continue
+            if replacement is not None and not await self._store.flags.replace_primary(
+                flag_id, mapping.surface, mapping.ref, replacement, self._clock()
+            ):
+                log.warning(
+                    "flag %s was posted afresh twice at once on %s; one copy is no longer updated", flag_id, mapping.surface
+                )
         return view
 
     async def relay_user_message(self, session_id: int, text: str) -> bool:

@@ -73,21 +73,37 @@ class UserChannel(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class PostedFlag:
+    """Where a surface put a new flag, as the core stores it.
+
+    `ref` is the flag's primary reference: what `update` and `relay` are given. `aliases`
+    are further references under which moderators' messages on the surface come back to
+    the flag (a forum topic, where `ref` names the card inside it).
+    """
+
+    ref: str
+    aliases: tuple[str, ...] = ()
+
+
 @runtime_checkable
 class ModeratorSurface(Protocol):
     """A place where moderators see flags: a Discord channel, a Telegram group, a terminal.
 
-    `post` creates the flag's thread / topic / message and returns the reference under
-    which the core stores the mapping; `update` edits the flag's first message in place;
-    `relay` posts text (a user's message during a take-over, a note, a re-page) into it
-    and may return an extra reference to map to the same flag (for example the id of the
+    `post` creates the flag's thread / topic / message and returns the references under
+    which the core stores the mapping. `update` edits the flag's first message in place;
+    when that message is gone (or `ref` is of a form the surface no longer edits) it posts
+    the message afresh and returns its reference, which the core stores as the new primary
+    one (the old one stays mapped, as an alias); otherwise it returns None. `relay` posts
+    text (a user's message during a take-over, a note, a re-page) into the flag's thread and
+    may return an extra reference to map to the same flag (for example the id of the
     relayed message, where moderators answer by replying to messages), or None.
     """
 
     name: str
 
-    async def post(self, view: FlagView) -> str: ...
+    async def post(self, view: FlagView) -> PostedFlag: ...
 
-    async def update(self, ref: str, view: FlagView) -> None: ...
+    async def update(self, ref: str, view: FlagView) -> str | None: ...
 
     async def relay(self, ref: str, author: str, text: str) -> str | None: ...

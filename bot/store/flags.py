@@ -239,6 +239,37 @@ class FlagRepository:
         except IntegrityError:
             pass  # already mapped: a surface may hand back the same ref twice
 
+    async def add_posted(self, flag_id: int, surface: str, ref: str, aliases: Sequence[str], now: datetime) -> None:
+        """Map a flag just posted on `surface`: `ref` as its primary reference, `aliases` as
+        further ones, in one transaction (a flag is never left mapped without its aliases)."""
+        mapped = {"flag_id": flag_id, "surface": surface, "created_at": now}
+        rows = [{**mapped, "ref": ref, "primary": True}, *({**mapped, "ref": a, "primary": False} for a in aliases)]
+        await self._direct.write(lambda conn: conn.execute(insert(SurfaceMapping), rows))
+
+    async def replace_primary(self, flag_id: int, surface: str, old: str, new: str, now: datetime) -> bool:
+        """Make `new` the flag's primary reference on `surface` in place of `old`, which stays
+        mapped as an alias. Compare-and-set: when `old` is no longer primary (a concurrent
+        update replaced it first), `new` is only mapped as an alias and False is returned."""
+        demote = (
+            update(SurfaceMapping)
+            .where(
+                SurfaceMapping.flag_id == flag_id,
+                SurfaceMapping.surface == surface,
+                SurfaceMapping.ref == old,
+                SurfaceMapping.primary.is_(True),
+            )
+            .values(primary=False)
+        )
+
+        def write(conn: Connection) -> bool:
+            replaced = bool(conn.execute(demote).rowcount)
+            conn.execute(
+                insert(SurfaceMapping).values(flag_id=flag_id, surface=surface, ref=new, primary=replaced, created_at=now)
+            )
+            return replaced
+
+        return await self._direct.write(write)
+
     async def find_mapping(self, surface: str, ref: str) -> MappingRecord | None:
         query = select(SurfaceMapping.flag_id, SurfaceMapping.surface, SurfaceMapping.ref, SurfaceMapping.primary).where(
             SurfaceMapping.surface == surface, SurfaceMapping.ref == ref

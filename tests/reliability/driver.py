@@ -24,6 +24,7 @@ from typing import Any, TextIO
 
 from bot.config import load_settings
 from bot.core.conversation import ConversationManager
+from bot.core.ports import PostedFlag
 from bot.core.types import ActionKind, Actor, FlagView, Inbound, ModeratorAction, Outbound, Platform, UserRef
 from bot.store import open_store
 from model.backend import Completion, RenderedPrompt
@@ -60,9 +61,9 @@ class JournalSurface:
     def __init__(self, journal: Journal) -> None:
         self._journal = journal
 
-    async def post(self, view: FlagView) -> str:
+    async def post(self, view: FlagView) -> PostedFlag:
         self._journal.write(event="post", flag=view.flag_id, text="")
-        return f"driver-{view.flag_id}"
+        return PostedFlag(f"driver-{view.flag_id}")
 
     async def update(self, ref: str, view: FlagView) -> None:
         return None

@@ -15,7 +15,7 @@ from typing import Any
 
 from bot.config import Settings
 from bot.core.conversation import ConversationManager
-from bot.core.ports import GenerationRequest
+from bot.core.ports import GenerationRequest, PostedFlag
 from bot.core.types import FlagView, Outbound, OutboundKind, Platform
 from bot.errors import GenerationCancelled, UserUnreachable
 from bot.store import Store, open_store
@@ -86,23 +86,34 @@ class RecordingChannel:
 
 @dataclass
 class RecordingSurface:
-    """A ModeratorSurface that records posts, edits and relays."""
+    """A ModeratorSurface that records posts, edits and relays.
+
+    Each post hands back `aliases` alias references besides the primary one. An update of
+    a reference in `gone` (its message deleted) "posts the message afresh": it returns a
+    new reference, which is not gone.
+    """
 
     name: str = "test"
     posts: list[FlagView] = field(default_factory=list)
     updates: list[tuple[str, FlagView]] = field(default_factory=list)
     relays: list[tuple[str, str, str]] = field(default_factory=list)
     fail_posts: int = 0
+    aliases: int = 0
+    gone: set[str] = field(default_factory=set)
 
-    async def post(self, view: FlagView) -> str:
+    async def post(self, view: FlagView) -> PostedFlag:
         if self.fail_posts:
             self.fail_posts -= 1
             raise ConnectionError("surface down")
         self.posts.append(view)
-        return f"{self.name}-ref-{view.flag_id}"
+        aliases = tuple(f"{self.name}-alias-{view.flag_id}-{n}" for n in range(self.aliases))
+        return PostedFlag(f"{self.name}-ref-{view.flag_id}", aliases)
 
-    async def update(self, ref: str, view: FlagView) -> None:
+    async def update(self, ref: str, view: FlagView) -> str | None:
         self.updates.append((ref, view))
+        if ref not in self.gone:
+            return None
+        return f"{self.name}-ref-{view.flag_id}-again-{len(self.updates)}"
 
     async def relay(self, ref: str, author: str, text: str) -> str | None:
         self.relays.append((ref, author, text))

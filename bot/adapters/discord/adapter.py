@@ -23,6 +23,7 @@ from bot.adapters.discord.client import CounselClient, endpoints
 from bot.adapters.discord.components import TEXT_ACTIONS, ModeratorTextModal, moderator_view, outcome_view, user_view
 from bot.adapters.discord.delivery import TRANSIENT, InFlight, deliver, log_failure
 from bot.config import Settings
+from bot.core.ports import PostedFlag
 from bot.core.types import (
     ActionKind,
     ActionResult,
@@ -184,7 +185,7 @@ class DiscordAdapter:
 
     # ModeratorSurface
 
-    async def post(self, view: FlagView) -> str:
+    async def post(self, view: FlagView) -> PostedFlag:
         """Create the flag's card and thread (a forum post in a forum channel)."""
         channel = await self._moderator_channel()
         embed = render.flag_embed(view)
@@ -212,7 +213,7 @@ class DiscordAdapter:
             thread = await self._deliver(lambda: card.create_thread(name=name, auto_archive_duration=ARCHIVE_AFTER_MINUTES))
         for chunk in render.transcript_chunks(view):
             await self._deliver(_sender(thread, chunk, None))
-        return render.thread_ref(thread.id)
+        return PostedFlag(render.thread_ref(thread.id))
 
     async def update(self, ref: str, view: FlagView) -> None:
         """Edit the card so everyone sees the status, who holds the flag and valid buttons."""

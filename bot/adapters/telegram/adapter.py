@@ -56,6 +56,7 @@ from bot.adapters.telegram.render import (
 from bot.adapters.telegram.surface import NO_PREVIEW, ModeratorGroup
 from bot.config import Settings
 from bot.core.commands import USER_COMMANDS
+from bot.core.ports import PostedFlag
 from bot.core.types import (
     ActionKind,
     ActionResult,
@@ -273,13 +274,15 @@ class TelegramAdapter:
 
     # ModeratorSurface ------------------------------------------------------------------
 
-    async def post(self, view: FlagView) -> str:
-        """Open the flag's topic (or card) in the moderator group; returns its reference."""
+    async def post(self, view: FlagView) -> PostedFlag:
+        """Open the flag's topic and card (or only a card) in the moderator group; returns the
+        card's reference, with the topic's as an alias."""
         return await self._group.post(view)
 
-    async def update(self, ref: str, view: FlagView) -> None:
-        """Edit the flag's card in place (state, holder, valid buttons)."""
-        await self._group.update(ref, view)
+    async def update(self, ref: str, view: FlagView) -> str | None:
+        """Edit the flag's card in place (state, holder, valid buttons); returns the reference
+        of a fresh card where the old one is gone."""
+        return await self._group.update(ref, view)
 
     async def relay(self, ref: str, author: str, text: str) -> str | None:
         """Post into the flag's topic, or as a reply to its card (then returns its reference)."""
@@ -331,8 +334,6 @@ class TelegramAdapter:
         await self._on_flag_button(query, parsed, message if isinstance(message, Message) else None, chat.id)
 
     async def _on_flag_button(self, query: CallbackQuery, press: FlagCallback, message: Message | None, chat_id: int) -> None:
-        if message is not None:
-            self._group.learn_card(chat_id, message.message_thread_id, message.message_id)
         if press.kind is None or (press.kind is ActionKind.RESOLVE and press.outcome is None):
             # Only a menu change on this message; the action itself is the core's.
             current = actions_in(message.reply_markup) if message is not None else []

@@ -1,12 +1,13 @@
 """The moderator group as a `ModeratorSurface`: flag topics (or cards to reply to).
 
-In a forum group each flag gets its own topic, opened by the flag card; elsewhere the
-card is a message moderators reply to, and every relayed message is another reference
-they may reply to. The core stores the references; this class keeps only a cache of
-which message is the card in each topic (`topic:` references carry the topic, which is
-all an incoming moderator message knows). After a restart the cache is empty: the card
-is learnt again from the next button press on it, and until then a state change posts a
-fresh card in the topic instead of editing the old one.
+In a forum group each flag gets its own topic, opened by the flag card; the card is the
+flag's primary reference (`card:`, with its message id, so it is edited in place after a
+restart too) and the topic an alias (`topic:`: all that a message typed in it carries).
+Elsewhere the card is a message moderators reply to, and every relayed message is another
+reference they may reply to. The core stores the references; this class keeps none.
+When a topic's card is gone (deleted by a moderator), or the flag was stored with only its
+topic (by a version of the bot that kept cards in memory), `update` sends a fresh card in
+the topic and returns its reference, which the core stores in place of the old one.
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
 from bot.adapters.telegram.delivery import RetryPolicy, deliver
-from bot.adapters.telegram.refs import FlagRef, ReplyRef, TopicRef, parse_ref
+from bot.adapters.telegram.refs import CardRef, FlagRef, ReplyRef, TopicRef, parse_ref
 from bot.adapters.telegram.render import flag_card, flag_keyboard, relay_html, topic_color, topic_name
+from bot.core.ports import PostedFlag
 from bot.core.types import FlagView
 from bot.errors import DeliveryError
 
@@ -42,7 +44,6 @@ class ModeratorGroup:
         self._policy = policy
         self._bot: Bot | None = None
         self.forum = False
-        self._cards: dict[TopicRef, int] = {}
 
     async def bind(self, bot: Bot) -> None:
         """Use `bot` from now on and find out whether the group has topics."""
@@ -57,11 +58,6 @@ class ModeratorGroup:
         self.forum = bool(chat.is_forum)
         log.info("moderator group %s: %s", self.chat_id, "forum topics" if self.forum else "reply mode")
 
-    def learn_card(self, chat_id: int, thread_id: int | None, message_id: int) -> None:
-        """Remember a topic's card (seen in a button press on it)."""
-        if thread_id is not None:
-            self._cards[TopicRef(chat_id, thread_id)] = message_id
-
     def ref_for(self, message: Message) -> FlagRef | None:
         """The reference a moderator's message in the group answers to, if any."""
         if message.is_topic_message and message.message_thread_id is not None:
@@ -70,7 +66,7 @@ class ModeratorGroup:
             return ReplyRef(message.chat_id, message.reply_to_message.message_id)
         return None
 
-    async def post(self, view: FlagView) -> str:
+    async def post(self, view: FlagView) -> PostedFlag:
         bot, chat = self._require_bot(), self._require_chat()
         if self.forum:
             try:
@@ -84,9 +80,9 @@ class ModeratorGroup:
                 log.warning("cannot create topics in group %s (%s); replying to cards instead", chat, exc)
                 self.forum = False
             else:
-                ref = TopicRef(chat, topic.message_thread_id)
-                await self._send_card(bot, ref, view)
-                return str(ref)
+                topic_ref = TopicRef(chat, topic.message_thread_id)
+                card_ref = await self._send_card(bot, topic_ref, view)
+                return PostedFlag(str(card_ref), (str(topic_ref),))
         card = await self._call(
             lambda: bot.send_message(
                 chat,
@@ -97,26 +93,29 @@ class ModeratorGroup:
             ),
             "sendMessage",
         )
-        return str(ReplyRef(chat, card.message_id))
+        return PostedFlag(str(ReplyRef(chat, card.message_id)))
 
-    async def update(self, ref: str, view: FlagView) -> None:
+    async def update(self, ref: str, view: FlagView) -> str | None:
+        """Edit the card; in a topic whose card is gone, or given a topic's (legacy) reference,
+        send a fresh card and return its reference instead."""
         bot, parsed = self._require_bot(), _parse(ref)
         if isinstance(parsed, ReplyRef):
             await self._edit_card(bot, parsed.chat_id, parsed.message_id, view, forum=False)
-            return
-        card = self._cards.get(parsed)
-        if card is not None:
-            try:
-                await self._edit_card(bot, parsed.chat_id, card, view, forum=True)
-                return
-            except DeliveryError as exc:
-                if not _card_gone(exc):
-                    raise
-        await self._send_card(bot, parsed, view)
+            return None
+        if isinstance(parsed, TopicRef):  # stored before cards had references of their own
+            return str(await self._send_card(bot, parsed, view))
+        try:
+            await self._edit_card(bot, parsed.chat_id, parsed.message_id, view, forum=True)
+            return None
+        except DeliveryError as exc:
+            if not _card_gone(exc):
+                raise
+        log.info("the card of flag %s is gone; sending a fresh one in its topic", view.flag_id)
+        return str(await self._send_card(bot, parsed.topic, view))
 
     async def relay(self, ref: str, author: str, text: str) -> str | None:
         bot, parsed = self._require_bot(), _parse(ref)
-        topic = parsed.thread_id if isinstance(parsed, TopicRef) else None
+        topic = None if isinstance(parsed, ReplyRef) else parsed.thread_id
         answer_to = (
             ReplyParameters(parsed.message_id, allow_sending_without_reply=True) if isinstance(parsed, ReplyRef) else None
         )
@@ -138,7 +137,7 @@ class ModeratorGroup:
             return str(ReplyRef(parsed.chat_id, last.message_id))
         return None
 
-    async def _send_card(self, bot: Bot, ref: TopicRef, view: FlagView) -> None:
+    async def _send_card(self, bot: Bot, ref: TopicRef, view: FlagView) -> CardRef:
         card = await self._call(
             lambda: bot.send_message(
                 ref.chat_id,
@@ -150,7 +149,7 @@ class ModeratorGroup:
             ),
             "sendMessage",
         )
-        self._cards[ref] = card.message_id
+        return CardRef(ref.chat_id, ref.thread_id, card.message_id)
 
     async def _edit_card(self, bot: Bot, chat_id: int, message_id: int, view: FlagView, *, forum: bool) -> None:
         try:

@@ -69,7 +69,7 @@ async def test_after_a_restart_old_buttons_and_threads_still_work(fake: FakeDisc
     user = UserRef(Platform.DISCORD, str(sam.id))
     await first.send(Outbound(user, str(sam.dm_channel_id), OutboundKind.NOTICE, "Notice", (Button("I agree", "/agree"),)))
     notice_id = int(fake.bot_messages_in(sam.dm_channel_id)[-1]["id"])
-    ref = await first.post(flag_view())
+    ref = (await first.post(flag_view())).ref
     card_id = int(ref.split(":")[1])
     await first.stop()
 
@@ -102,7 +102,7 @@ async def test_writing_in_an_archived_flag_thread_after_a_restart_still_reaches_
     fake: FakeDiscord, start_adapter: StartAdapter, announced: bool
 ) -> None:
     first = await start_adapter(fake, RecordingCore())
-    ref = await first.post(flag_view())
+    ref = (await first.post(flag_view())).ref
     await first.update(ref, flag_view(status=FlagStatus.RESOLVED, actions=(ActionKind.NOTE,)))
     await first.stop()
 

@@ -56,7 +56,7 @@ def custom_ids(message: dict[str, Any]) -> list[str]:
 async def test_post_creates_a_card_and_its_thread_in_a_text_channel(fake: FakeDiscord, start_adapter: StartAdapter) -> None:
     adapter = await start_adapter(fake, RecordingCore())
 
-    ref = await adapter.post(flag_view(transcript=("user: hello", "assistant: hi, I'm here")))
+    ref = (await adapter.post(flag_view(transcript=("user: hello", "assistant: hi, I'm here")))).ref
 
     [card] = fake.bot_messages_in(fake.mod_channel_id)
     [thread] = fake.threads()
@@ -75,14 +75,14 @@ async def test_post_creates_a_card_and_its_thread_in_a_text_channel(fake: FakeDi
 
 async def test_no_transcript_is_posted_without_consent(fake: FakeDiscord, start_adapter: StartAdapter) -> None:
     adapter = await start_adapter(fake, RecordingCore())
-    ref = await adapter.post(flag_view(transcript=None))
+    ref = (await adapter.post(flag_view(transcript=None))).ref
     assert fake.bot_messages_in(int(ref.split(":")[1])) == []
 
 
 async def test_post_in_a_forum_channel_creates_a_forum_post(fake_forum: FakeDiscord, start_adapter: StartAdapter) -> None:
     adapter = await start_adapter(fake_forum, RecordingCore())
 
-    ref = await adapter.post(flag_view())
+    ref = (await adapter.post(flag_view())).ref
     await adapter.update(ref, flag_view(status=FlagStatus.CLAIMED, assignee="Alice", actions=(ActionKind.RESOLVE,)))
 
     [thread] = fake_forum.threads()
@@ -97,7 +97,7 @@ async def test_a_resolved_forum_post_is_reopened_only_to_edit_its_card(
     fake_forum: FakeDiscord, start_adapter: StartAdapter
 ) -> None:
     adapter = await start_adapter(fake_forum, RecordingCore())
-    ref = await adapter.post(flag_view())
+    ref = (await adapter.post(flag_view())).ref
     thread_id = int(ref.split(":")[1])
     await adapter.update(ref, flag_view(status=FlagStatus.RESOLVED, outcome=Outcome.SUPPORTED, actions=(ActionKind.NOTE,)))
     assert fake_forum.channels[thread_id]["thread_metadata"]["archived"] is True
@@ -114,7 +114,7 @@ async def test_update_edits_the_card_and_resolving_archives_the_thread(
     fake: FakeDiscord, start_adapter: StartAdapter
 ) -> None:
     adapter = await start_adapter(fake, RecordingCore())
-    ref = await adapter.post(flag_view())
+    ref = (await adapter.post(flag_view())).ref
     card_id = int(ref.split(":")[1])
 
     await adapter.update(ref, flag_view(status=FlagStatus.CLAIMED, assignee="<@1> Alice", actions=(ActionKind.RELEASE,)))
@@ -132,7 +132,7 @@ async def test_update_edits_the_card_and_resolving_archives_the_thread(
 
 async def test_relay_posts_escaped_text_in_the_thread(fake: FakeDiscord, start_adapter: StartAdapter) -> None:
     adapter = await start_adapter(fake, RecordingCore())
-    ref = await adapter.post(flag_view())
+    ref = (await adapter.post(flag_view())).ref
 
     assert await adapter.relay(ref, "User", "**help** @here " + "x" * 2100) is None
 
@@ -146,7 +146,7 @@ async def test_a_button_press_carries_the_members_facts_and_shows_the_answer_eph
 ) -> None:
     core = RecordingCore(action_result=ActionResult(False, "Only moderators can do that."))
     adapter = await start_adapter(fake, core)
-    ref = await adapter.post(flag_view())
+    ref = (await adapter.post(flag_view())).ref
     mallory = fake.add_member("mallory", moderator=False)
 
     interaction = await fake.press(mallory, int(ref.split(":")[1]), "mod:claim:7")
@@ -168,7 +168,7 @@ async def test_a_button_press_carries_the_members_facts_and_shows_the_answer_eph
 async def test_resolve_asks_for_an_outcome_then_a_note(fake: FakeDiscord, start_adapter: StartAdapter) -> None:
     core = RecordingCore(action_result=ActionResult(True, "Flag #7 resolved."))
     adapter = await start_adapter(fake, core)
-    ref = await adapter.post(flag_view())
+    ref = (await adapter.post(flag_view())).ref
     alice = fake.add_member("alice", moderator=True)
 
     pressed = await fake.press(alice, int(ref.split(":")[1]), "mod:resolve:7")
@@ -192,7 +192,7 @@ async def test_resolve_asks_for_an_outcome_then_a_note(fake: FakeDiscord, start_
 async def test_note_button_opens_a_form_and_the_card_is_left_alone(fake: FakeDiscord, start_adapter: StartAdapter) -> None:
     core = RecordingCore(action_result=ActionResult(True, "Note saved."))
     adapter = await start_adapter(fake, core)
-    ref = await adapter.post(flag_view())
+    ref = (await adapter.post(flag_view())).ref
     card_id = int(ref.split(":")[1])
     alice = fake.add_member("alice", moderator=True)
     card_before = dict(fake.messages[card_id])
@@ -210,7 +210,7 @@ async def test_note_button_opens_a_form_and_the_card_is_left_alone(fake: FakeDis
 async def test_text_in_a_flag_thread_goes_to_the_core_with_its_ref(fake: FakeDiscord, start_adapter: StartAdapter) -> None:
     core = RecordingCore()
     adapter = await start_adapter(fake, core)
-    ref = await adapter.post(flag_view())
+    ref = (await adapter.post(flag_view())).ref
     thread_id = int(ref.split(":")[1])
     alice = fake.add_member("alice", moderator=True)
 

@@ -135,6 +135,10 @@ class FakeBotApi:
     def block(self, user_id: int) -> None:
         self.blocked.add(user_id)
 
+    def delete(self, chat_id: int, message_id: int) -> None:
+        """A moderator deletes a message (the bot is not told, as in Telegram)."""
+        del self.messages[(chat_id, message_id)]
+
     def fail_next(self, method: str, status: int, description: str, *, retry_after: int | None = None, times: int = 1) -> None:
         self._failures.setdefault(method.lower(), []).extend(ApiError(status, description, retry_after) for _ in range(times))
 

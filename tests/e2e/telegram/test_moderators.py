@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.adapters.telegram.refs import CardRef, TopicRef, parse_ref
+from bot.core.ports import PostedFlag
 from bot.core.types import (
     ActionKind,
     ActionResult,
@@ -30,6 +32,14 @@ from tests.e2e.telegram.tg_html import covered
 
 INJECTION = "<b>bold?</b> *star* _under_ [link](http://evil.example) @all_moderators /resolve"
 STYLES = {"bold", "italic", "underline", "strikethrough", "text_link", "spoiler", "blockquote", "code"}
+
+
+def card_of(posted: PostedFlag | str | None) -> CardRef:
+    """The card a forum-mode reference names."""
+    assert posted is not None
+    card = parse_ref(posted if isinstance(posted, str) else posted.ref)
+    assert isinstance(card, CardRef)
+    return card
 
 
 def flag_view(**changes: object) -> FlagView:
@@ -56,12 +66,12 @@ async def test_flag_opens_a_topic_with_an_escaped_card_and_buttons(
     fake: FakeBotApi, start_adapter: StartAdapter, tmp_path: Path
 ) -> None:
     adapter = await start_adapter(telegram_settings(fake, tmp_path), RecordingCore())
-    ref = await adapter.post(flag_view())
+    posted = await adapter.post(flag_view())
 
     (topic_key, topic), = fake.topics.items()
-    assert ref == f"topic:{GROUP}:{topic_key[1]}"
-    assert topic["name"].startswith("🔴 #7 high") and topic["icon_color"] == 0xFB6F5F
     card = fake.sent(GROUP, thread_id=topic_key[1])[-1]
+    assert posted == PostedFlag(f"card:{GROUP}:{topic_key[1]}:{card.message_id}", (f"topic:{GROUP}:{topic_key[1]}",))
+    assert topic["name"].startswith("🔴 #7 high") and topic["icon_color"] == 0xFB6F5F
     assert card.text is not None
     assert "Flag #7" in card.text and "suicide, self harm" in card.text and "active wish to die" in card.text
     assert "open, unclaimed" in card.text and "has not consented" in card.text
@@ -72,8 +82,8 @@ async def test_flag_opens_a_topic_with_an_escaped_card_and_buttons(
 
 async def test_state_changes_edit_the_card_in_place(fake: FakeBotApi, start_adapter: StartAdapter, tmp_path: Path) -> None:
     adapter = await start_adapter(telegram_settings(fake, tmp_path), RecordingCore())
-    ref = await adapter.post(flag_view())
-    thread = int(ref.rsplit(":", 1)[1])
+    ref = (await adapter.post(flag_view())).ref
+    thread = card_of(ref).thread_id
     claimed = flag_view(
         status=FlagStatus.CLAIMED,
         session_state=SessionState.HUMAN,
@@ -81,8 +91,8 @@ async def test_state_changes_edit_the_card_in_place(fake: FakeBotApi, start_adap
         actions=(ActionKind.RELEASE, ActionKind.RESOLVE, ActionKind.NOTE, ActionKind.BLOCK),
         transcript=("user: I can't sleep", "assistant: That sounds exhausting.", f"user: {INJECTION}"),
     )
-    await adapter.update(ref, claimed)
-    await adapter.update(ref, claimed)  # unchanged: Telegram's "not modified" is not an error
+    assert await adapter.update(ref, claimed) is None
+    assert await adapter.update(ref, claimed) is None  # unchanged: Telegram's "not modified" is not an error
 
     card = fake.sent(GROUP, thread_id=thread)[-1]
     assert len(fake.sent(GROUP, thread_id=thread)) == 1, "the card must be edited, not re-sent"
@@ -94,8 +104,8 @@ async def test_state_changes_edit_the_card_in_place(fake: FakeBotApi, start_adap
 async def test_relay_and_typed_replies_in_a_topic(fake: FakeBotApi, start_adapter: StartAdapter, tmp_path: Path) -> None:
     core = RecordingCore()
     adapter = await start_adapter(telegram_settings(fake, tmp_path), core)
-    ref = await adapter.post(flag_view())
-    thread = int(ref.rsplit(":", 1)[1])
+    posted = await adapter.post(flag_view())
+    ref, thread = posted.ref, card_of(posted).thread_id
 
     assert await adapter.relay(ref, "User", INJECTION) is None
     relayed = fake.sent(GROUP, thread_id=thread)[-1]
@@ -105,7 +115,8 @@ async def test_relay_and_typed_replies_in_a_topic(fake: FakeBotApi, start_adapte
     typed = await fake.group_text(GROUP, BOB, "I'm here with you. *really*", thread_id=thread)
     await core.wait_for(lambda: core.texts)
     call = core.texts[0]
-    assert (call.surface, call.ref, call.text) == ("telegram", ref, "I'm here with you. *really*")
+    assert (call.surface, call.ref, call.text) == ("telegram", f"topic:{GROUP}:{thread}", "I'm here with you. *really*")
+    assert call.ref in posted.aliases
     assert (call.actor.user_id, call.actor.name, call.actor.context, call.actor.roles) == ("502", "Bob", str(GROUP), frozenset({"member"}))
     await fake.wait_for(lambda: fake.reactions)
     assert fake.reactions == [(GROUP, typed.message_id, [{"type": "emoji", "emoji": "👍"}])]
@@ -125,9 +136,10 @@ async def test_reply_mode_maps_replies_to_the_card_and_to_relayed_messages(
     core = RecordingCore()
     adapter = await start_adapter(telegram_settings(fake, tmp_path), core)
 
-    ref = await adapter.post(flag_view())
+    posted = await adapter.post(flag_view())
     card = fake.sent(GROUP)[-1]
-    assert ref == f"reply:{GROUP}:{card.message_id}" and fake.topics == {}
+    assert posted == PostedFlag(f"reply:{GROUP}:{card.message_id}") and fake.topics == {}
+    ref = posted.ref
     assert card.text is not None and "Reply to this message" in card.text
 
     extra = await adapter.relay(ref, "User", "please answer")
@@ -140,7 +152,8 @@ async def test_reply_mode_maps_replies_to_the_card_and_to_relayed_messages(
     assert [(c.ref, c.text) for c in core.texts] == [(ref, "!note called the user back"), (extra, "I hear you")]
     assert core.texts[0].actor.roles == frozenset({"administrator"})
 
-    await adapter.update(ref, flag_view(status=FlagStatus.RESOLVED, outcome=Outcome.REFERRED, assignee="Alice", actions=(ActionKind.NOTE,)))
+    resolved = flag_view(status=FlagStatus.RESOLVED, outcome=Outcome.REFERRED, assignee="Alice", actions=(ActionKind.NOTE,))
+    assert await adapter.update(ref, resolved) is None
     assert fake.messages[(GROUP, card.message_id)].text is not None
     assert "resolved (referred) by Alice" in (fake.messages[(GROUP, card.message_id)].text or "")
     assert fake.messages[(GROUP, card.message_id)].reply_markup is None
@@ -151,8 +164,7 @@ async def test_buttons_become_actions_with_the_facts_for_authorisation(
 ) -> None:
     core = RecordingCore(action_result=ActionResult(True, "claimed"))
     adapter = await start_adapter(telegram_settings(fake, tmp_path), core)
-    ref = await adapter.post(flag_view())
-    card = fake.sent(GROUP, thread_id=int(ref.rsplit(":", 1)[1]))[-1]
+    card = fake.sent(GROUP, thread_id=card_of(await adapter.post(flag_view())).thread_id)[-1]
 
     query = await fake.press(ALICE, card, "mod:claim:7")
     await fake.wait_for(lambda: query in fake.answers)
@@ -171,8 +183,7 @@ async def test_buttons_become_actions_with_the_facts_for_authorisation(
 async def test_resolve_asks_for_an_outcome_first(fake: FakeBotApi, start_adapter: StartAdapter, tmp_path: Path) -> None:
     core = RecordingCore(action_result=ActionResult(True, "resolved: false positive"))
     adapter = await start_adapter(telegram_settings(fake, tmp_path), core)
-    ref = await adapter.post(flag_view())
-    card = fake.sent(GROUP, thread_id=int(ref.rsplit(":", 1)[1]))[-1]
+    card = fake.sent(GROUP, thread_id=card_of(await adapter.post(flag_view())).thread_id)[-1]
     first = [data for _, data in card.buttons()]
 
     query = await fake.press(ALICE, card, "mod:resolve:7")
@@ -192,42 +203,67 @@ async def test_resolve_asks_for_an_outcome_first(fake: FakeBotApi, start_adapter
     assert (core.actions[-1].kind, core.actions[-1].outcome) == (ActionKind.RESOLVE, Outcome.FALSE_POSITIVE)
 
 
-async def test_after_a_restart_the_topic_still_works_and_the_card_is_relearnt(
+async def test_after_a_restart_the_card_is_edited_in_place_and_the_topic_still_works(
     fake: FakeBotApi, start_adapter: StartAdapter, tmp_path: Path
 ) -> None:
     settings = telegram_settings(fake, tmp_path)
     first = await start_adapter(settings, RecordingCore())
-    ref = await first.post(flag_view())
-    thread = int(ref.rsplit(":", 1)[1])
+    posted = await first.post(flag_view())
+    thread = card_of(posted).thread_id
     card = fake.sent(GROUP, thread_id=thread)[-1]
     await first.stop()
 
-    core = RecordingCore()
+    core = RecordingCore(action_result=ActionResult(True, "claimed"))
     second = await start_adapter(settings, core)
+    assert await second.update(posted.ref, flag_view(status=FlagStatus.CLAIMED, assignee="Alice")) is None
+    assert fake.sent(GROUP, thread_id=thread) == [card], "the card must be edited, not sent again"
+    assert "claimed by Alice" in (card.text or "")
+
     await fake.group_text(GROUP, BOB, "still relayed after a restart", thread_id=thread)
     await core.wait_for(lambda: core.texts)
-    assert core.texts[0].ref == ref
-
-    # A button press on the old card teaches the new process which message the card is.
-    query = await fake.press(ALICE, card, "mod:claim:7")
+    assert core.texts[0].ref in posted.aliases
+    query = await fake.press(ALICE, card, "mod:takeover:7")
     await fake.wait_for(lambda: query in fake.answers)
-    await second.update(ref, flag_view(status=FlagStatus.CLAIMED, assignee="Alice"))
-    assert len(fake.sent(GROUP, thread_id=thread)) == 1 and "claimed by Alice" in (card.text or "")
+    assert (core.actions[0].kind, core.actions[0].flag_id) == (ActionKind.TAKEOVER, 7)
 
 
-async def test_after_a_restart_an_unknown_card_is_replaced(fake: FakeBotApi, start_adapter: StartAdapter, tmp_path: Path) -> None:
+async def test_a_deleted_card_is_sent_afresh_once_and_its_reference_returned(
+    fake: FakeBotApi, start_adapter: StartAdapter, tmp_path: Path
+) -> None:
     settings = telegram_settings(fake, tmp_path)
     first = await start_adapter(settings, RecordingCore())
-    ref = await first.post(flag_view())
-    thread = int(ref.rsplit(":", 1)[1])
+    posted = await first.post(flag_view())
+    old = card_of(posted)
+    fake.delete(GROUP, old.message_id)
     await first.stop()
 
     second = await start_adapter(settings, RecordingCore())
-    await second.update(ref, flag_view(status=FlagStatus.CLAIMED, assignee="Bob"))
-    cards = fake.sent(GROUP, thread_id=thread)
-    assert len(cards) == 2 and "claimed by Bob" in (cards[-1].text or "")
-    await second.update(ref, flag_view(status=FlagStatus.RESOLVED, assignee="Bob", outcome=Outcome.SUPPORTED, actions=()))
-    assert len(fake.sent(GROUP, thread_id=thread)) == 2 and "resolved (supported)" in (fake.sent(GROUP, thread_id=thread)[-1].text or "")
+    fresh = card_of(await second.update(posted.ref, flag_view(status=FlagStatus.CLAIMED, assignee="Bob")))
+    (card,) = fake.sent(GROUP, thread_id=old.thread_id)
+    assert fresh == CardRef(GROUP, old.thread_id, card.message_id) and fresh != old
+    assert "claimed by Bob" in (card.text or "")
+
+    resolved = flag_view(status=FlagStatus.RESOLVED, assignee="Bob", outcome=Outcome.SUPPORTED, actions=())
+    assert await second.update(str(fresh), resolved) is None
+    assert fake.sent(GROUP, thread_id=old.thread_id) == [card] and "resolved (supported)" in (card.text or "")
+
+
+async def test_a_legacy_topic_reference_gets_one_fresh_card_and_a_card_reference(
+    fake: FakeBotApi, start_adapter: StartAdapter, tmp_path: Path
+) -> None:
+    adapter = await start_adapter(telegram_settings(fake, tmp_path), RecordingCore())
+    old = card_of(await adapter.post(flag_view()))
+    legacy = str(TopicRef(GROUP, old.thread_id))  # what the bot stored before cards had references
+
+    fresh = card_of(await adapter.update(legacy, flag_view(status=FlagStatus.CLAIMED, assignee="Bob")))
+    assert fresh.topic == old.topic and fresh.message_id != old.message_id
+    resolved = flag_view(status=FlagStatus.RESOLVED, assignee="Bob", outcome=Outcome.SUPPORTED, actions=())
+    assert await adapter.update(str(fresh), resolved) is None
+    cards = fake.sent(GROUP, thread_id=old.thread_id)
+    assert [m.message_id for m in cards] == [old.message_id, fresh.message_id]
+    assert "resolved (supported)" in (cards[-1].text or "")
+    assert await adapter.relay(legacy, "User", "a relay to a legacy reference lands in the topic") is None
+    assert fake.sent(GROUP, thread_id=old.thread_id)[-1].text == "User\na relay to a legacy reference lands in the topic"
 
 
 async def test_a_group_without_topic_rights_falls_back_to_reply_mode(
@@ -235,21 +271,23 @@ async def test_a_group_without_topic_rights_falls_back_to_reply_mode(
 ) -> None:
     adapter = await start_adapter(telegram_settings(fake, tmp_path), RecordingCore())
     fake.fail_next("createForumTopic", 400, "Bad Request: not enough rights to create a topic")
-    ref = await adapter.post(flag_view())
-    assert ref.startswith(f"reply:{GROUP}:") and fake.topics == {}
+    posted = await adapter.post(flag_view())
+    assert posted.ref.startswith(f"reply:{GROUP}:") and posted.aliases == () and fake.topics == {}
 
 
 async def test_long_flagged_text_and_transcript_fit_one_card(fake: FakeBotApi, start_adapter: StartAdapter, tmp_path: Path) -> None:
     adapter = await start_adapter(telegram_settings(fake, tmp_path), RecordingCore())
     huge = "I keep thinking about it. " * 400
-    ref = await adapter.post(flag_view(flagged_messages=(huge, huge), transcript=tuple(f"user: line {i} " + "x" * 300 for i in range(40))))
-    card = fake.sent(GROUP, thread_id=int(ref.rsplit(":", 1)[1]))[-1]
+    transcript = tuple(f"user: line {i} " + "x" * 300 for i in range(40))
+    ref = (await adapter.post(flag_view(flagged_messages=(huge, huge), transcript=transcript))).ref
+    thread = card_of(ref).thread_id
+    card = fake.sent(GROUP, thread_id=thread)[-1]
     assert card.text is not None and "line 39" in card.text and "line 0 " not in card.text
     assert [data for _, data in card.buttons()][0] == "mod:claim:7"
 
     long_relay = "word " * 2000
     await adapter.relay(ref, "User", long_relay)
-    pieces = fake.sent(GROUP, thread_id=int(ref.rsplit(":", 1)[1]))[1:]
+    pieces = fake.sent(GROUP, thread_id=thread)[1:]
     assert len(pieces) == 3 and " ".join((p.text or "").removeprefix("User\n") for p in pieces).split() == long_relay.split()
     assert all(STYLES & covered(p.text or "", p.entities, "word") == set() for p in pieces)
 

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.adapters.telegram.refs import ReplyRef, TopicRef, parse_ref
+from bot.adapters.telegram.refs import CardRef, ReplyRef, TopicRef, parse_ref
 from bot.adapters.telegram.render import (
     MAX_MESSAGE,
     FlagCallback,
@@ -80,7 +80,9 @@ def test_keyboards_offer_only_buttonable_actions_and_fit_telegram() -> None:
 def test_refs_round_trip() -> None:
     assert parse_ref(str(TopicRef(-100123, 45))) == TopicRef(-100123, 45)
     assert parse_ref(str(ReplyRef(-100123, 7))) == ReplyRef(-100123, 7)
-    for bad in ("thread:1:2", "topic:1", "reply:x:2", "discord-ref-1"):
+    assert parse_ref(str(CardRef(-100123, 45, 46))) == CardRef(-100123, 45, 46)
+    assert str(CardRef(-100123, 45, 46).topic) == "topic:-100123:45"
+    for bad in ("thread:1:2", "topic:1", "topic:1:2:3", "card:1:2", "reply:x:2", "discord-ref-1"):
         with pytest.raises(ValueError):
             parse_ref(bad)
 

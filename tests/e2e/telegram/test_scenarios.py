@@ -7,7 +7,9 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,6 +21,8 @@ from bot.config import Settings
 from bot.core.conversation import ConversationManager
 from bot.core.texts import t
 from bot.core.types import ConsentState, Platform, UserRef
+from bot.store.db import sqlite_path
+from bot.store.records import MappingRecord
 from tests.e2e.telegram.conftest import ALICE, ANA, BOB, FAST, GROUP, LEE, MALLORY, SAM
 from tests.e2e.telegram.fake_api import TOKEN, FakeBotApi, Stored
 from tests.e2e.telegram.tg_html import covered
@@ -89,6 +93,27 @@ async def flag_card(fake: FakeBotApi) -> tuple[int, Stored]:
 async def press(fake: FakeBotApi, person: dict[str, Any], card: Stored, data: str) -> dict[str, Any]:
     query = await fake.press(person, card, data)
     return dict(await fake.wait_for(lambda: fake.answers.get(query)))
+
+
+def cards(fake: FakeBotApi, thread: int) -> list[Stored]:
+    """The flag cards in a topic, oldest first."""
+    return [m for m in fake.sent(GROUP, thread) if "Flag #" in (m.text or "")]
+
+
+async def typed_and_taken(fake: FakeBotApi, person: dict[str, Any], thread: int, text: str) -> None:
+    """A moderator types in a topic; wait until the bot has handled it (its 👍)."""
+    typed = await fake.group_text(GROUP, person, text, thread_id=thread)
+    await fake.wait_for(lambda: any(r[1] == typed.message_id for r in fake.reactions))
+
+
+def as_stored_before_card_references(settings: Settings) -> None:
+    """Rewrite the flags' mappings as the bot stored them when it kept cards in memory: the
+    topic as the primary reference, and no card reference."""
+    path = sqlite_path(settings.database_url)
+    assert path is not None
+    with closing(sqlite3.connect(path)) as db, db:
+        db.execute("DELETE FROM surface_mappings WHERE ref LIKE 'card:%'")
+        db.execute("UPDATE surface_mappings SET \"primary\" = 1 WHERE ref LIKE 'topic:%'")
 
 
 async def test_first_contact_and_consent_by_button(fake: FakeBotApi, boot: Boot) -> None:
@@ -209,14 +234,81 @@ async def test_a_restart_mid_takeover_still_relays_both_ways(fake: FakeBotApi, b
     await hears(fake, LEE, f"{t('moderator_label', 'en')}: No, I'm still here.")
     assert generator.requests == []
 
-    # The old card's buttons still work after the restart. The adapter keeps card ids in
-    # memory only, so a state change before any press on the old card (the moderator's
-    # message above) shows on a fresh card in the same topic (docs/telegram.md).
+    # The moderator's message above refreshed the card: it was edited, not sent again, and
+    # its buttons still work.
     await press(fake, ALICE, card, next(d for _, d in card.buttons() if ":release:" in d))
     await hears(fake, LEE, t("moderator_left", "en"))
-    cards = lambda: [m for m in fake.sent(GROUP, thread) if "Flag #" in (m.text or "")]  # noqa: E731
-    await fake.wait_for(lambda: "the AI is answering" in (cards()[-1].text or ""))
-    assert len(cards()) <= 2, "at most one fresh card per restart"
+    await fake.wait_for(lambda: "the AI is answering" in (card.text or ""))
+    assert cards(fake, thread) == [card]
+
+
+async def test_after_a_restart_a_note_and_a_claim_edit_the_original_card(fake: FakeBotApi, boot: Boot) -> None:
+    first = await boot(ScriptedGenerator(REPLY))
+    await fake.private_text(LEE, CRISIS)
+    thread, card = await flag_card(fake)
+    await first.stop()
+
+    await boot(ScriptedGenerator(REPLY))
+    await typed_and_taken(fake, ALICE, thread, "!note looked at this after the restart")
+    assert any("looked at this after the restart" in (m.text or "") for m in fake.sent(GROUP, thread))
+    claimed = await press(fake, ALICE, card, card.buttons()[0][1])
+    assert claimed == {"text": "claimed", "show_alert": False}
+    await fake.wait_for(lambda: "claimed by Alice" in (card.text or ""))
+    await press(fake, ALICE, card, next(d for _, d in card.buttons() if ":takeover:" in d))
+    await hears(fake, LEE, t("moderator_joined", "en"))
+    await typed_and_taken(fake, ALICE, thread, "I'm Alice, still here after the restart.")
+    await hears(fake, LEE, f"{t('moderator_label', 'en')}: I'm Alice, still here after the restart.")
+    assert cards(fake, thread) == [card], "the card must be edited, not sent again"
+
+
+async def test_a_flag_stored_with_only_its_topic_gets_one_fresh_card_on_its_first_change(fake: FakeBotApi, boot: Boot) -> None:
+    first = await boot(ScriptedGenerator(REPLY))
+    await fake.private_text(LEE, CRISIS)
+    thread, old = await flag_card(fake)
+    await first.stop()
+    as_stored_before_card_references(first.settings)
+
+    bot = await boot(ScriptedGenerator(REPLY))
+    (flag,) = await bot.manager.store.flags.by_status()
+    claimed = await press(fake, ALICE, old, old.buttons()[0][1])  # the old card's buttons still work
+    assert claimed == {"text": "claimed", "show_alert": False}
+    fresh = await fake.wait_for(lambda: next((m for m in cards(fake, thread) if m is not old), None))
+    assert "claimed by Alice" in (fresh.text or "")
+    assert await bot.manager.store.flags.mappings(flag.id) == [
+        MappingRecord(flag.id, "telegram", f"card:{GROUP}:{thread}:{fresh.message_id}", True)
+    ]
+    assert await bot.manager.store.flags.find_mapping("telegram", f"topic:{GROUP}:{thread}") == MappingRecord(
+        flag.id, "telegram", f"topic:{GROUP}:{thread}", False
+    )
+
+    await press(fake, ALICE, fresh, next(d for _, d in fresh.buttons() if ":takeover:" in d))
+    await hears(fake, LEE, t("moderator_joined", "en"))
+    await fake.wait_for(lambda: "a moderator has the conversation" in (fresh.text or ""))
+    await typed_and_taken(fake, ALICE, thread, "Hello from the old topic.")
+    await hears(fake, LEE, f"{t('moderator_label', 'en')}: Hello from the old topic.")
+    assert cards(fake, thread) == [old, fresh], "one fresh card, then edits"
+
+
+async def test_a_deleted_card_is_sent_afresh_once_and_edited_after_a_restart(fake: FakeBotApi, boot: Boot) -> None:
+    first = await boot(ScriptedGenerator(REPLY))
+    await fake.private_text(LEE, CRISIS)
+    thread, old = await flag_card(fake)
+    fake.delete(GROUP, old.message_id)
+    await first.stop()
+
+    second = await boot(ScriptedGenerator(REPLY))
+    await typed_and_taken(fake, ALICE, thread, "!note where did the card go?")
+    (fresh,) = cards(fake, thread)
+    (flag,) = await second.manager.store.flags.by_status()
+    assert [m.ref for m in await second.manager.store.flags.mappings(flag.id)] == [f"card:{GROUP}:{thread}:{fresh.message_id}"]
+    await second.stop()
+
+    await boot(ScriptedGenerator(REPLY))
+    await typed_and_taken(fake, ALICE, thread, "!note and after another restart?")
+    claimed = await press(fake, ALICE, fresh, fresh.buttons()[0][1])
+    assert claimed == {"text": "claimed", "show_alert": False}
+    await fake.wait_for(lambda: "claimed by Alice" in (fresh.text or ""))
+    assert cards(fake, thread) == [fresh], "the fresh card must be edited, not sent again"
 
 
 async def test_reply_mode_relays_through_replies(fake: FakeBotApi, boot: Boot) -> None:
