@@ -24,6 +24,7 @@ from __future__ import annotations
 import importlib.util
 import logging
 import os
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -85,6 +86,11 @@ class LlamaCppBackend:
         self._builder: PromptBuilder | None = None
         self._rng: Any = None
         self._streams = StreamCache(options.max_batch)
+        # The worker may abandon a generation it thinks hung and reload: `close` stops the
+        # decode loop at its next step and waits for it, instead of freeing the context
+        # under it (a crash of the whole process).
+        self._busy = threading.Lock()
+        self._closing = threading.Event()
 
     def load(self) -> None:
         if not available():
@@ -117,7 +123,7 @@ class LlamaCppBackend:
         params.n_threads_batch = opts.batch_threads or threads
         ctx = internals.LlamaContext(model=model, params=params, verbose=True)
         self._model, self._ctx = model, ctx
-        self._batch = internals.LlamaBatch(n_tokens=opts.n_batch, embd=0, n_seq_max=opts.max_batch, verbose=False)
+        self._batch = internals.LlamaBatch(n_tokens=opts.n_batch, embd=0, n_seq_max=opts.max_batch, verbose=True)
         self._tokenizer = tokenizer
         self._rng = np.random.default_rng(opts.seed)
         self._streams.forget_all()
@@ -139,12 +145,13 @@ class LlamaCppBackend:
 
     def generate_tokens(self, prompts: Sequence[RenderedPrompt]) -> list[list[int]]:
         """`generate_batch` before detokenising: the generated token ids of every prompt."""
-        if self._ctx is None:
-            raise RuntimeError("the model is not loaded")
         if len(prompts) > self.options.max_batch:
             raise ValueError(f"batch of {len(prompts)} exceeds max_batch {self.options.max_batch}")
-        self._share_prefix(prompts)
-        return self._run(prompts)
+        with self._busy:
+            if self._ctx is None:
+                raise RuntimeError("the model is not loaded")
+            self._share_prefix(prompts)
+            return self._run(prompts)
 
     @property
     def streams(self) -> StreamCache:
@@ -166,7 +173,8 @@ class LlamaCppBackend:
         plan = self._streams.plan([p.token_ids for p in prompts])
         for placement in plan:
             self._streams.forget(placement.stream)  # unknown until the decode below succeeds
-        outputs, decoded = _decode(self._ctx, self._batch, self._model, prompts, plan, self.options.n_batch, self._pick)
+        outputs, decoded = _decode(self._ctx, self._batch, self._model, prompts, plan, self.options.n_batch, self._pick,
+                                   self._closing.is_set)
         for placement in plan:
             self._streams.record(placement.stream, prompts[placement.prompt].token_ids + tuple(decoded[placement.prompt]))
         return outputs
@@ -181,11 +189,17 @@ class LlamaCppBackend:
         return int(self._rng.choice(len(probs), p=probs / probs.sum()))
 
     def close(self) -> None:
-        for resource in (self._batch, self._ctx, self._model):
-            if resource is not None:
-                resource.close()
-        self._batch = self._ctx = self._model = self._tokenizer = self._builder = None
-        self._streams.forget_all()
+        """Release the model; a generation under way stops at its next step first."""
+        self._closing.set()
+        try:
+            with self._busy:
+                for resource in (self._batch, self._ctx, self._model):
+                    if resource is not None:
+                        resource.close()
+                self._batch = self._ctx = self._model = self._tokenizer = self._builder = None
+                self._streams.forget_all()
+        finally:
+            self._closing.clear()
 
 
 def requantize(source: Path, target: Path, kind: str = "Q8_0") -> Path:
@@ -221,6 +235,10 @@ def requantize(source: Path, target: Path, kind: str = "Q8_0") -> Path:
     return target
 
 
+class GenerationStopped(RuntimeError):
+    """A generation cut short because the backend is closing (a reload)."""
+
+
 _LOG_CALLBACK: Any = None  # a reference kept so the C side never calls a freed callback
 
 
@@ -238,8 +256,10 @@ Entry = tuple[int, int, int, bool]  # token, position, sequence, wants logits
 
 
 def _decode(ctx: Any, batch: Any, model: Any, prompts: Sequence[RenderedPrompt], plan: Sequence[Placement],
-            n_batch: int, pick: Callable[[Any], int]) -> tuple[list[list[int]], list[list[int]]]:
-    """Decode every prompt on its placement's stream; `pick` chooses each token.
+            n_batch: int, pick: Callable[[Any], int],
+            stopping: Callable[[], bool]) -> tuple[list[list[int]], list[list[int]]]:
+    """Decode every prompt on its placement's stream; `pick` chooses each token; raises
+    `GenerationStopped` before the next `llama_decode` once `stopping()` is true.
 
     Returns, per prompt, the generated tokens and those of them whose keys and values
     the stream now holds (all but a last token that hit the length limit).
@@ -263,6 +283,8 @@ def _decode(ctx: Any, batch: Any, model: Any, prompts: Sequence[RenderedPrompt],
         found: dict[int, int] = {}
         for start in range(0, len(entries), n_batch):
             chunk = entries[start:start + n_batch]
+            if stopping():
+                raise GenerationStopped("the model is being closed")
             raw = batch.batch
             raw.n_tokens = len(chunk)
             for j, (token, pos, seq, logits) in enumerate(chunk):

@@ -88,7 +88,7 @@ def logits_after(gguf: Path, tokens: Sequence[int]) -> Any:
     params = llama_cpp.llama_context_default_params()
     params.n_ctx = params.n_batch = params.n_ubatch = 1024
     ctx = internals.LlamaContext(model=model, params=params, verbose=True)
-    batch = internals.LlamaBatch(n_tokens=1024, embd=0, n_seq_max=1, verbose=False)
+    batch = internals.LlamaBatch(n_tokens=1024, embd=0, n_seq_max=1, verbose=True)
     try:
         batch.set_batch(list(tokens), n_past=0, logits_all=False)
         ctx.decode(batch)
@@ -213,3 +213,39 @@ def test_fetch_default_adds_the_llamacpp_copy_to_a_model_fetched_before(cache_di
     (folder / DONE_MARKER).write_text("x")
     assert fetch_default(tmp_path, progress=False) == folder
     assert default_gguf_path(tmp_path).is_file()
+
+
+def test_closing_during_a_generation_stops_it_instead_of_freeing_the_model_under_it(make_backend: Any) -> None:
+    """The worker abandons a generation it thinks hung and reloads the model from another
+    thread: the generation must end with an error, not crash the process."""
+    import threading
+
+    backend = make_backend(8)
+    prompts = render(backend, [[q] for q in QUESTIONS])
+    context = backend._ctx
+    real_decode = context.decode
+    decoding = threading.Event()
+
+    def slow(batch: Any) -> None:
+        decoding.set()
+        time.sleep(0.01)
+        real_decode(batch)
+
+    context.decode = slow
+    failures: list[BaseException] = []
+
+    def generate() -> None:
+        try:
+            backend.generate_tokens(prompts)
+        except BaseException as exc:
+            failures.append(exc)
+
+    thread = threading.Thread(target=generate)
+    thread.start()
+    assert decoding.wait(30)
+    backend.close()
+    thread.join(30)
+    assert not thread.is_alive()
+    assert len(failures) == 1 and isinstance(failures[0], llamacpp.GenerationStopped)
+    backend.load()
+    assert all(backend.generate_tokens(prompts[:2]))
