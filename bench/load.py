@@ -50,7 +50,7 @@ from sqlalchemy import select  # noqa: E402
 
 from bot.config import Settings, load_settings  # noqa: E402
 from bot.core.conversation import ConversationManager  # noqa: E402
-from bot.core.ports import GenerationRequest, Generator  # noqa: E402
+from bot.core.ports import GenerationRequest, Generator, PostedFlag  # noqa: E402
 from bot.core.types import ConsentState, FlagView, Inbound, Outbound, OutboundKind, Platform, UserRef  # noqa: E402
 from bot.store import Store, db, open_store  # noqa: E402
 from bot.store.crypto import generate_key  # noqa: E402
@@ -171,11 +171,11 @@ class LoadSurface:
     def __init__(self) -> None:
         self.posted: Counter[int] = Counter()
 
-    async def post(self, view: FlagView) -> str:
+    async def post(self, view: FlagView) -> PostedFlag:
         self.posted[view.flag_id] += 1
-        return f"load-{view.flag_id}"
+        return PostedFlag(f"load-{view.flag_id}")
 
-    async def update(self, ref: str, view: FlagView) -> None:
+    async def update(self, ref: str, view: FlagView) -> str | None:
         return None
 
     async def relay(self, ref: str, author: str, text: str) -> str | None:
