@@ -25,6 +25,7 @@ run: setup
 	$(BIN)/counselbot run
 
 test: setup
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 test-fast: setup
@@ -36,4 +37,4 @@ bench: setup
 	$(BIN)/python bench/load.py --users 1000
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .hypothesis .mypy_cache

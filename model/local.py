@@ -89,7 +89,7 @@ class LocalBackend:
             kwargs["device_map"] = {"": 0} if self._device == "cuda" else "cpu"
         try:
             tokenizer = AutoTokenizer.from_pretrained(source, **hub)
-            model = AutoModelForCausalLM.from_pretrained(source, **kwargs)
+            model: Any = AutoModelForCausalLM.from_pretrained(source, **kwargs)  # transformers' types are loose
         except OSError as exc:
             raise ConfigError(f"cannot load the model {opts.model!r}: {_first_line(exc)}") from exc
         if not opts.four_bit:

@@ -166,23 +166,21 @@ class PromptBuilder:
 
     def _render(self, messages: Sequence[Message]) -> tuple[str, list[int], int]:
         """The rendered text, its token ids and the token count (estimated when remote)."""
-        if self._tokenizer is None:
+        tokenizer = self._tokenizer
+        if tokenizer is None:
             return "", [], sum(self._estimate(m.content) + 4 for m in messages)
+
+        def apply(dicts: list[dict[str, str]]) -> str:
+            return str(tokenizer.apply_chat_template(dicts, chat_template=self._template, tokenize=False,
+                                                     add_generation_prompt=True))
+
         dicts = [{"role": m.role, "content": m.content} for m in messages]
         try:
-            text = self._apply(dicts)
+            text = apply(dicts)
         except Exception:  # templates without a system role (jinja raise_exception)
-            folded = [{"role": "user", "content": dicts[0]["content"] + "\n\n" + dicts[1]["content"]}, *dicts[2:]]
-            text = self._apply(folded)
-        ids = list(self._tokenizer(text, add_special_tokens=False)["input_ids"])
+            text = apply([{"role": "user", "content": dicts[0]["content"] + "\n\n" + dicts[1]["content"]}, *dicts[2:]])
+        ids = list(tokenizer(text, add_special_tokens=False)["input_ids"])
         return text, ids, len(ids)
-
-    def _apply(self, dicts: list[dict[str, str]]) -> str:
-        return str(
-            self._tokenizer.apply_chat_template(
-                dicts, chat_template=self._template, tokenize=False, add_generation_prompt=True
-            )
-        )
 
     def _estimate(self, text: str) -> int:
         if self._tokenizer is None:

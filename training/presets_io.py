@@ -80,7 +80,7 @@ def _read_merged(name_or_path: str, seen: tuple[str, ...]) -> dict[str, Any]:
     if str(path) in seen:
         raise ConfigError(f"preset {name_or_path!r} extends itself")
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
+        raw: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
         raise ConfigError(f"preset {path.name}: invalid JSON ({exc.msg} at line {exc.lineno})") from None
     raw.setdefault("name", path.stem)

@@ -154,7 +154,7 @@ def _bounded_after(items: list[Any], start: int, right: bool) -> bool:
         if op in _ZERO_WIDTH:
             continue
         if op is sre.LITERAL:
-            return av == _SPACE
+            return bool(av == _SPACE)
         if op in (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT) and av[0] == 0:
             if not _starts_with_space(av[2]):
                 return False

@@ -176,15 +176,15 @@ class CompiledLexicon:
 def compile_lexicon(lexicon: Lexicon) -> CompiledLexicon:
     """Expand macros and compile every pattern once. Raises `re.error` on a bad pattern."""
     cues = {name: _compile((_expand(pattern, lexicon.macros),)) for name, pattern in lexicon.cues.items()}
-    for required in ("negation", "pseudo_negation", "clause_break", "retraction"):
-        if required not in cues:
-            raise ValueError(f"lexicon {lexicon.language} lacks the {required!r} cue")
+    for needed in ("negation", "pseudo_negation", "clause_break", "retraction"):
+        if needed not in cues:
+            raise ValueError(f"lexicon {lexicon.language} lacks the {needed!r} cue")
     rules = []
     for rule in lexicon.rules:
         expanded = [_expand(p, lexicon.macros) for p in rule.patterns]
         rules.append(_Compiled(rule, [(_compile((p,)), gate(p)) for p in expanded]))
-    for compiled in rules:
-        rule = compiled.rule
+    for compiled_rule in rules:
+        rule = compiled_rule.rule
         named = (*rule.drop_if, *rule.requires, *(boost.cue for boost in rule.boosts), *filter(None, [rule.context_cue]))
         for cue in named:
             if cue not in cues:
