@@ -150,8 +150,14 @@ class LlamaCppBackend:
         with self._busy:
             if self._ctx is None:
                 raise RuntimeError("the model is not loaded")
-            self._share_prefix(prompts)
-            return self._run(prompts)
+            capacity = self._ctx.n_ctx() // self.options.max_batch
+            if any(len(p.token_ids) >= capacity for p in prompts):
+                raise ValueError(f"a prompt does not fit a sequence's {capacity}-token context")
+            # A reply stops where its stream is full (a prompt over HISTORY_TOKEN_BUDGET:
+            # the system prompt alone can be longer than a small budget).
+            fitted = [replace(p, max_new_tokens=min(p.max_new_tokens, capacity - len(p.token_ids))) for p in prompts]
+            self._share_prefix(fitted)
+            return self._run(fitted)
 
     @property
     def streams(self) -> StreamCache:

@@ -8,6 +8,7 @@ skipped with the instruction otherwise.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -249,3 +250,23 @@ def test_closing_during_a_generation_stops_it_instead_of_freeing_the_model_under
     assert len(failures) == 1 and isinstance(failures[0], llamacpp.GenerationStopped)
     backend.load()
     assert all(backend.generate_tokens(prompts[:2]))
+
+
+def test_a_reply_stops_where_its_stream_is_full(cache_dir: Path) -> None:
+    """A budget smaller than the system prompt still gives a reply, cut at the stream's end,
+    not a failed decode."""
+    backend = LlamaCppBackend(LlamaCppOptions(
+        gguf=default_gguf_path(cache_dir), tokenizer_dir=default_model_path(cache_dir), max_batch=2,
+        max_new_tokens=16, history_token_budget=64))
+    backend.load()
+    try:
+        [prompt] = render(backend, [[QUESTIONS[0]]])
+        capacity = backend._ctx.n_ctx() // 2
+        assert len(prompt.token_ids) > 64  # the system prompt alone is over the budget
+        long = replace(prompt, max_new_tokens=capacity)  # asks for more than the stream holds
+        [reply] = backend.generate_tokens([long])
+        assert 0 < len(reply) <= capacity - len(prompt.token_ids)
+        with pytest.raises(ValueError, match="does not fit"):
+            backend.generate_tokens([replace(prompt, token_ids=prompt.token_ids * 8)])
+    finally:
+        backend.close()
