@@ -38,7 +38,7 @@ import sys
 import tempfile
 import time
 from collections import Counter, defaultdict
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -289,7 +289,7 @@ class LoadReport:
         ]
 
 
-Hook = Callable[[ConversationManager], Awaitable[None]]
+Hook = Callable[[ConversationManager], Coroutine[Any, Any, None]]
 
 
 def load_settings_for(workdir: Path, **overrides: Any) -> Settings:

@@ -113,7 +113,8 @@ class _Timer:
     """Accumulates one measured variant of the interleaved batch-1 comparison."""
 
     def __init__(self) -> None:
-        self.wall, self.tokens, self.latencies = 0.0, 0, []
+        self.wall, self.tokens = 0.0, 0
+        self.latencies: list[float] = []
 
     def add(self, seconds: float, tokens: int) -> None:
         self.wall += seconds
@@ -264,7 +265,7 @@ def _levers(model_dir: Path, gguf: Path | None, config: Config, threads: int) ->
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    tokenizer: Any = AutoTokenizer.from_pretrained(model_dir)
     prompts = PROMPTS[:4]
     ids = [tokenizer.apply_chat_template([{"role": "user", "content": p}], add_generation_prompt=True,
                                          return_tensors="pt", return_dict=True)["input_ids"] for p in prompts]

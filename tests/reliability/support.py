@@ -14,7 +14,7 @@ from types import ModuleType
 from typing import Any
 
 from bot.core.ports import GenerationRequest
-from model.backend import Completion, RenderedPrompt
+from model.backend import Backend, Completion, RenderedPrompt
 
 BENCH = Path(__file__).resolve().parents[2] / "bench" / "load.py"
 
@@ -47,7 +47,7 @@ class FlakyBackend:
     """Wraps a backend; each batch fails with probability `rate` (seeded), as a CUDA
     out-of-memory or a driver error would."""
 
-    def __init__(self, inner: Any, rate: float, seed: int = 0) -> None:
+    def __init__(self, inner: Backend, rate: float, seed: int = 0) -> None:
         self.inner = inner
         self.name = f"flaky({rate:.0%}):{inner.name}"
         self.rate = rate
@@ -79,7 +79,7 @@ class HangingBackend:
     """Wraps a backend; the `hang_at`-th batch blocks (a wedged GPU kernel) until `release()`
     or `max_hang_s`, then raises. Loads are counted (the worker reloads after a hang)."""
 
-    def __init__(self, inner: Any, hang_at: int, max_hang_s: float = 30.0) -> None:
+    def __init__(self, inner: Backend, hang_at: int, max_hang_s: float = 30.0) -> None:
         self.inner = inner
         self.name = f"hanging:{inner.name}"
         self.hang_at = hang_at

@@ -47,7 +47,8 @@ class ScriptedGenerator:
             cancelled: asyncio.Future[None] = asyncio.get_running_loop().create_future()
             self._waiting.setdefault(request.session_key, []).append(cancelled)
             gate = asyncio.ensure_future(self.gate.wait())
-            done, _ = await asyncio.wait({gate, cancelled}, return_when=asyncio.FIRST_COMPLETED)
+            waiters: set[asyncio.Future[Any]] = {gate, cancelled}
+            done, _ = await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
             gate.cancel()
             if cancelled in done:
                 raise GenerationCancelled("cancelled")

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import AdapterName, load_settings
+from bot.config import AdapterName, Settings, load_settings
 from bot.errors import ConfigError
 from bot.store.crypto import generate_key
 
 
-def settings(**overrides: object):  # noqa: ANN201
+def settings(**overrides: object) -> Settings:
     return load_settings(_env_file=None, **overrides)
 
 

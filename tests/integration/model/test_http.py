@@ -135,6 +135,7 @@ async def test_server_maps_bad_requests_busy_and_health(app_server: tuple[str, W
     url, worker, faulty = app_server
     ok = {"messages": [{"role": "user", "content": "hello"}]}
     async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+        bad: dict[str, Any]
         for bad in ({}, {"messages": []}, {"messages": [{"role": "tool", "content": "x"}]},
                     {"messages": [{"role": "assistant", "content": "x"}]}, {**ok, "stream": True},
                     {**ok, "max_tokens": 0}):

@@ -83,7 +83,7 @@ def test_heldout_loss_matches_the_model_loss(trained: tuple[Path, dict[str, Any]
     examples = [encode(tokenizer, to_prompt_completion(Pair(q, a))) for q, a in
                 [("Why can't I sleep?", "Stress keeps the mind busy at night."), ("Is crying normal?", "Yes.")]]
     assert all(e is not None for e in examples)
-    loss, count = evaluation.heldout_loss(model, tokenizer, examples, batch_size=2)  # type: ignore[arg-type]
+    loss, count = evaluation.heldout_loss(model, tokenizer, examples, batch_size=2)
     expected_sum = 0.0
     expected_count = 0
     with torch.no_grad():

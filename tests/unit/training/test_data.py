@@ -208,7 +208,7 @@ def test_loss_mask_on_the_default_models_own_tokenizer() -> None:
     cache = load_settings().model_cache_dir
     if not is_fetched(cache):
         pytest.skip("the default model is not fetched (counselbot setup)")
-    tokenizer = AutoTokenizer.from_pretrained(default_model_path(cache))
+    tokenizer: Any = AutoTokenizer.from_pretrained(default_model_path(cache))
     pair = Pair("I feel worthless lately.", "That sounds heavy. What has been happening?")
     example = encode(tokenizer, to_prompt_completion(pair))
     assert example is not None
@@ -238,7 +238,8 @@ def test_sft_trainer_keeps_our_labels(chat_tokenizer: Any, tmp_path: Path) -> No
         train_dataset=Dataset.from_list([e.as_row() for e in encoded]),
         processing_class=chat_tokenizer,
     )
-    batch = trainer.data_collator([trainer.train_dataset[i] for i in range(2)])
+    dataset: Any = trainer.train_dataset
+    batch = trainer.data_collator([dataset[i] for i in range(2)])
     for row, example in enumerate(encoded):
         labels = batch["labels"][row].tolist()
         assert labels[: len(example.labels)] == example.labels

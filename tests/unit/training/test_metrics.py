@@ -42,7 +42,7 @@ def test_distinct_n_by_hand() -> None:
 
 
 def test_length_in_words() -> None:
-    assert length_words(["one two three", "one", "don't stop now, ok"]) == (pytest.approx(8 / 3), 3.0)
+    assert length_words(["one two three", "one", "don't stop now, ok"]) == pytest.approx((8 / 3, 3.0))
     assert length_words([]) == (0.0, 0.0)
 
 
