@@ -67,7 +67,9 @@ class Backend(Protocol):
     def generate_batch(self, prompts: Sequence[RenderedPrompt]) -> list[Completion]:
         """Generate greedily for every prompt, one `Completion` per prompt, in order.
 
-        The reply for a prompt must not depend on the other prompts in the batch.
+        The reply for a prompt must not depend on the other prompts in the batch, beyond
+        the rounding of batched kernels: llama.cpp's can part from the reply decoded alone
+        where two tokens are all but tied (docs/model.md); transformers' are identical.
         """
         ...
 
