@@ -258,7 +258,7 @@ async def _bench_conversations(options: LlamaCppOptions, config: Config) -> None
           f"{later_forgotten / later_kept:.2f}x faster with the streams kept")
 
 
-def _levers(model_dir: Path, gguf: Path | None, config: Config, threads: int) -> None:
+def _levers(model_dir: Path, gguf: Path | None, cache_dir: Path, config: Config, threads: int) -> None:
     """Batch-1 tokens/s of each CPU lever on the same prompts, and whether the text matches float32."""
     import warnings
 
@@ -310,8 +310,8 @@ def _levers(model_dir: Path, gguf: Path | None, config: Config, threads: int) ->
         measure(compiled, cache_implementation="static")
         print(f"  (torch.compile warm-up: {time.perf_counter() - started:.0f} s)")
         rows.append(("torch.compile + static cache", *measure(compiled, cache_implementation="static")))
-    files = [f for f in (gguf, shipped_gguf_path(load_settings().model_cache_dir)) if f is not None and f.is_file()]
-    for file in dict.fromkeys(files) if llamacpp.available() else ():
+    files = {f for f in (gguf, shipped_gguf_path(cache_dir)) if f is not None and f.is_file()}
+    for file in sorted(files) if llamacpp.available() else []:
         backend = LlamaCppBackend(LlamaCppOptions(gguf=file, tokenizer_dir=model_dir, max_batch=1,
                                                   max_new_tokens=config.tokens))
         backend.load()
@@ -365,7 +365,7 @@ async def main(config: Config) -> None:
               f"(interleaved): {fast.tokens_per_s / base.tokens_per_s:.2f}x (target >= 4); a 100-token reply in "
               f"~{100 / fast.tokens_per_s:.1f} s (target <= 5 s)")
     if config.levers:
-        _levers(Path(model_dir), gguf, config, torch_threads)
+        _levers(Path(model_dir), gguf, settings.model_cache_dir, config, torch_threads)
 
 
 def _parse(argv: Sequence[str] | None = None) -> Config:

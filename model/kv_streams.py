@@ -112,6 +112,17 @@ class StreamCache:
             placements.append(Placement(i, s, best, source))
         return placements
 
+    def prefix_to_share(self, prompts: Sequence[Sequence[int]]) -> int:
+        """How many leading tokens, common to every prompt of the batch, to evaluate once
+        before `plan` (which then copies them to the other streams); 0 when no stream lacks
+        enough of them to make it worth it (a single prompt, or the prefix already held)."""
+        if len(prompts) < 2:
+            return 0
+        first = prompts[0]
+        shared = min(min(common_prefix(first, p), len(p) - 1) for p in prompts[1:])
+        held = max(common_prefix(first[:shared], tokens) for tokens in self._held)
+        return shared if shared - held >= self.min_copy_gain else 0
+
     def record(self, stream: int, tokens: Sequence[int]) -> None:
         """The stream now holds `tokens` (after a batch decoded on it)."""
         self._clock += 1

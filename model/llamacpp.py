@@ -34,7 +34,7 @@ from typing import Any
 from bot.core.ports import GenerationRequest
 from bot.errors import ConfigError
 from model.backend import Completion, RenderedPrompt
-from model.kv_streams import Placement, StreamCache, common_prefix
+from model.kv_streams import Placement, StreamCache
 from model.prompt import PromptBuilder, choose_chat_template
 
 log = logging.getLogger(__name__)
@@ -162,19 +162,16 @@ class LlamaCppBackend:
 
     @property
     def streams(self) -> StreamCache:
-        """What each KV stream holds (read it; the backend alone changes it)."""
+        """What each KV stream holds. Only `forget_all` is for callers outside: it drops every
+        cached conversation (a benchmark's baseline); the rest is the backend's to change."""
         return self._streams
 
     def _share_prefix(self, prompts: Sequence[RenderedPrompt]) -> None:
         """Evaluate once the prefix a batch's prompts share (the system prompt), when no
         stream holds it yet, so that the others start from copies of it."""
-        if len(prompts) < 2:
-            return
-        first = prompts[0].token_ids
-        shared = min(min(common_prefix(first, p.token_ids), len(p.token_ids) - 1) for p in prompts[1:])
-        held = max(common_prefix(first[:shared], self._streams.held(s)) for s in range(self._streams.streams))
-        if shared - held >= self._streams.min_copy_gain:
-            self._run([replace(prompts[0], token_ids=first[:shared], max_new_tokens=0)])
+        shared = self._streams.prefix_to_share([p.token_ids for p in prompts])
+        if shared:
+            self._run([replace(prompts[0], token_ids=prompts[0].token_ids[:shared], max_new_tokens=0)])
 
     def _run(self, prompts: Sequence[RenderedPrompt]) -> list[list[int]]:
         plan = self._streams.plan([p.token_ids for p in prompts])

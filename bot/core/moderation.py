@@ -222,7 +222,7 @@ class Moderation:
                 continue
             delivered = True
             if extra is not None:
-                await self._store.flags.add_mapping(flag_id, mapping.surface, extra, False, self._clock())
+                await self._store.flags.add_alias(flag_id, mapping.surface, extra, self._clock())
         return delivered
 
     # Re-paging -------------------------------------------------------------------------

@@ -232,8 +232,9 @@ class FlagRepository:
 
     # Surface mappings ---------------------------------------------------------------------
 
-    async def add_mapping(self, flag_id: int, surface: str, ref: str, primary: bool, now: datetime) -> None:
-        statement = insert(SurfaceMapping).values(flag_id=flag_id, surface=surface, ref=ref, primary=primary, created_at=now)
+    async def add_alias(self, flag_id: int, surface: str, ref: str, now: datetime) -> None:
+        """Map one more reference to the flag (a relayed message moderators may reply to)."""
+        statement = insert(SurfaceMapping).values(flag_id=flag_id, surface=surface, ref=ref, primary=False, created_at=now)
         try:
             await self._direct.write(lambda conn: conn.execute(statement))
         except IntegrityError:

@@ -8,8 +8,8 @@ skipped with the instruction otherwise.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
-from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -77,6 +77,21 @@ def render(backend: LlamaCppBackend, conversations: Sequence[Sequence[str]]) -> 
         request = GenerationRequest(f"r{index}", f"s{index}", turns, time.monotonic() + 600)
         prompts.append(backend.render(request, TOKENS))
     return prompts
+
+
+def before_each_decode(backend: LlamaCppBackend, hook: Callable[[int], None]) -> None:
+    """Call `hook(n)` before the backend's n-th `llama_decode` (from 1): a fault or a delay."""
+    context = backend._ctx
+    real_decode = context.decode
+    calls = 0
+
+    def decode(batch: Any) -> None:
+        nonlocal calls
+        calls += 1
+        hook(calls)
+        real_decode(batch)
+
+    context.decode = decode
 
 
 def logits_after(gguf: Path, tokens: Sequence[int]) -> Any:
@@ -162,18 +177,12 @@ def test_a_failed_decode_forgets_its_streams_and_the_next_call_is_right(make_bac
     backend, reference = make_backend(8), make_backend(8)
     [prompt] = render(backend, [[QUESTIONS[0]]])
     expected = reference.generate_tokens([prompt])
-    context = backend._ctx
-    real_decode = context.decode
-    calls = 0
 
-    def failing(batch: Any) -> None:
-        nonlocal calls
-        calls += 1
-        if calls == 3:
+    def third_fails(call: int) -> None:
+        if call == 3:
             raise RuntimeError("llama_decode returned -3")
-        real_decode(batch)
 
-    context.decode = failing
+    before_each_decode(backend, third_fails)
     with pytest.raises(RuntimeError, match="llama_decode"):
         backend.generate_tokens([prompt])
     assert all(not backend.streams.held(s) for s in range(8))
@@ -223,16 +232,13 @@ def test_closing_during_a_generation_stops_it_instead_of_freeing_the_model_under
 
     backend = make_backend(8)
     prompts = render(backend, [[q] for q in QUESTIONS])
-    context = backend._ctx
-    real_decode = context.decode
     decoding = threading.Event()
 
-    def slow(batch: Any) -> None:
+    def slowly(call: int) -> None:
         decoding.set()
         time.sleep(0.01)
-        real_decode(batch)
 
-    context.decode = slow
+    before_each_decode(backend, slowly)
     failures: list[BaseException] = []
 
     def generate() -> None:
@@ -268,5 +274,22 @@ def test_a_reply_stops_where_its_stream_is_full(cache_dir: Path) -> None:
         assert 0 < len(reply) <= capacity - len(prompt.token_ids)
         with pytest.raises(ValueError, match="does not fit"):
             backend.generate_tokens([replace(prompt, token_ids=prompt.token_ids * 8)])
+    finally:
+        backend.close()
+
+
+def test_the_thread_settings_reach_the_llamacpp_context(cache_dir: Path) -> None:
+    import llama_cpp
+
+    from model.loading import build_generator
+
+    settings = load_settings(base_model=None, adapter_path=None, model_backend="llamacpp", max_batch=2,
+                             llamacpp_threads=1, llamacpp_batch_threads=2)
+    backend = build_generator(settings).backend
+    assert isinstance(backend, LlamaCppBackend)
+    backend.load()
+    try:
+        assert llama_cpp.llama_n_threads(backend._ctx.ctx) == 1
+        assert llama_cpp.llama_n_threads_batch(backend._ctx.ctx) == 2
     finally:
         backend.close()

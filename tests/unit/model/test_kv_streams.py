@@ -123,3 +123,19 @@ def test_bad_batches_are_refused() -> None:
         cache.plan([()])
     with pytest.raises(ValueError):
         StreamCache(0)
+
+
+def test_a_batch_shares_its_common_prefix_once_when_no_stream_holds_it() -> None:
+    cache = StreamCache(4)
+    batch = [turn(1, 2), turn(3, 4), turn(5)]
+    assert cache.prefix_to_share(batch) == len(SYSTEM)
+    cache.record(0, SYSTEM)
+    assert cache.prefix_to_share(batch) == 0, "a stream already holds it: the plan copies that one"
+
+
+def test_no_prefix_is_shared_by_one_prompt_or_when_it_is_short() -> None:
+    cache = StreamCache(4, min_copy_gain=16)
+    assert cache.prefix_to_share([turn(1, 2)]) == 0
+    assert cache.prefix_to_share([(1, 2, 3, 9), (1, 2, 3, 8)]) == 0
+    # The last token of every prompt is evaluated for its logits, never shared.
+    assert cache.prefix_to_share([turn(1), turn(1)]) == len(turn(1)) - 1
