@@ -4,6 +4,7 @@
     python bench/worker.py --model PATH --tokens 32 --backends local
     python bench/worker.py --levers                # also batch-1 tokens/s of each CPU lever
     python bench/worker.py --conversations         # also multi-turn: llama.cpp KV streams kept vs not
+    python bench/worker.py --threads-compare       # also llama.cpp threads tuned vs pinned, with a busy neighbour
 
 Prints, for each backend (llama.cpp when installed, transformers):
   1. 8 concurrent counseling requests through the worker with batching against the same
@@ -18,10 +19,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from contextlib import AsyncExitStack
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +37,7 @@ from model.backend import Backend, Completion, RenderedPrompt  # noqa: E402
 from model.default import default_gguf_path, require_default, shipped_gguf_path  # noqa: E402
 from model.llamacpp import LlamaCppBackend, LlamaCppOptions  # noqa: E402
 from model.local import Dtype, LocalBackend, LocalOptions  # noqa: E402
+from model.threads import candidates  # noqa: E402
 from model.worker import Worker, WorkerOptions  # noqa: E402
 
 PROMPTS = [
@@ -62,6 +66,7 @@ class Config:
     batch_threads: int | None
     conversations: bool
     torch_threads: int | None
+    threads_compare: bool
 
 
 @dataclass(frozen=True)
@@ -258,6 +263,49 @@ async def _bench_conversations(options: LlamaCppOptions, config: Config) -> None
           f"{later_forgotten / later_kept:.2f}x faster with the streams kept")
 
 
+NEIGHBOUR = "while True: pass"  # a CPU-bound process on one core: another service, a build
+
+
+async def _bench_threads(base: LlamaCppOptions, config: Config) -> None:
+    """llama.cpp's thread counts chosen by the tuner against each candidate pinned, on the
+    machine as it is and beside a CPU-bound process, variants alternating round by round."""
+    counts = candidates()
+    variants = {"tuned (default)": (None, None)} | {f"pinned {n}": (n, n) for n in counts}
+    backends = {name: LlamaCppBackend(replace(base, threads=t, batch_threads=b)) for name, (t, b) in variants.items()}
+    workers = {name: Worker(backend, WorkerOptions(max_batch=config.concurrency, batch_window_ms=20,
+                                                  max_new_tokens=config.tokens)) for name, backend in backends.items()}
+    conditions = ("as is", "busy neighbour")
+    print(f"\n== llama.cpp threads: tuned vs pinned ({'/'.join(map(str, counts))}), {config.concurrency} requests at "
+          f"once and 1 alone, {config.tokens} new tokens max, {config.rounds} interleaved rounds")
+    runs: dict[tuple[str, str, str], list[Run]] = {}
+    async with AsyncExitStack() as stack:
+        for worker in workers.values():
+            await stack.enter_async_context(worker)
+            await _concurrent(worker, _prompts(config, 0))  # warm-up
+        for c, condition in enumerate(conditions):
+            neighbour = subprocess.Popen([sys.executable, "-c", NEIGHBOUR]) if condition == "busy neighbour" else None
+            try:
+                for r in range(config.rounds):
+                    prompts = _prompts(config, 1 + c * config.rounds + r)
+                    for name, worker in workers.items():
+                        runs.setdefault((condition, name, "batch"), []).append(await _concurrent(worker, prompts))
+                        runs.setdefault((condition, name, "alone"), []).append(await _concurrent(worker, prompts[-1:]))
+            finally:
+                if neighbour is not None:
+                    neighbour.kill()
+                    neighbour.wait()
+    speed = {key: _merge(value).tokens_per_s for key, value in runs.items()}
+    print(f"  {'tok/s':<18}" + "".join(f"{f'{c}: {config.concurrency} at once':>26}{'1 alone':>10}" for c in conditions))
+    for name in variants:
+        print(f"  {name:<18}" + "".join(f"{speed[c, name, 'batch']:26.1f}{speed[c, name, 'alone']:10.1f}"
+                                        for c in conditions))
+    for condition in conditions:
+        for kind in ("batch", "alone"):
+            best = max(speed[condition, name, kind] for name in variants if name.startswith("pinned"))
+            print(f"  tuned vs the best pinned count, {condition}, {kind}: {speed[condition, 'tuned (default)', kind] / best:.2f}x")
+    print(f"  the tuner's choices (tokens, sequences) -> threads: {backends['tuned (default)'].threads_preferred}")
+
+
 def _levers(model_dir: Path, gguf: Path | None, cache_dir: Path, config: Config, threads: int) -> None:
     """Batch-1 tokens/s of each CPU lever on the same prompts, and whether the text matches float32."""
     import warnings
@@ -353,6 +401,8 @@ async def main(config: Config) -> None:
                 "llama.cpp", lambda batch: LlamaCppBackend(options(batch)), config, Path(model_dir), plain)
             if config.conversations:
                 await _bench_conversations(options(config.concurrency), config)
+            if config.threads_compare:
+                await _bench_threads(options(config.concurrency), config)
     if "local" in config.backends:
         results["local"] = await _bench_backend("transformers float32", lambda batch: LocalBackend(LocalOptions(
             model=str(model_dir), dtype=Dtype.FLOAT32, history_token_budget=512, max_batch=batch,
@@ -377,11 +427,13 @@ def _parse(argv: Sequence[str] | None = None) -> Config:
     parser.add_argument("--backends", default="llamacpp,local", help="comma list: llamacpp, local")
     parser.add_argument("--levers", action="store_true", help="also measure each CPU lever at batch 1")
     parser.add_argument("--compile", action="store_true", help="with --levers: torch.compile too (minutes)")
-    parser.add_argument("--threads", type=int, help="llama.cpp threads (default: all cores but one)")
+    parser.add_argument("--threads", type=int, help="llama.cpp threads for one token (default: tuned)")
     parser.add_argument("--rounds", type=int, default=2, help="interleaved rounds of the batched/sequential runs")
     parser.add_argument("--conversations", action="store_true",
                         help="llama.cpp: also multi-turn conversations, KV streams kept vs forgotten")
-    parser.add_argument("--batch-threads", type=int, help="llama.cpp threads for prompts and batches (default: --threads)")
+    parser.add_argument("--batch-threads", type=int, help="llama.cpp threads for prompts and batches (default: tuned)")
+    parser.add_argument("--threads-compare", action="store_true",
+                        help="llama.cpp: also tuned threads vs each count pinned, quiet and beside a busy process")
     parser.add_argument("--torch-threads", type=int, help="transformers backend threads (default: all cores but one)")
     args = parser.parse_args(argv)
     backends = tuple(b.strip() for b in args.backends.split(",") if b.strip())
@@ -389,7 +441,8 @@ def _parse(argv: Sequence[str] | None = None) -> Config:
     if unknown:
         parser.error(f"unknown backends: {', '.join(sorted(unknown))}")
     return Config(args.model, args.gguf, args.tokens, args.concurrency, backends, args.levers, args.compile,
-                  args.threads, args.rounds, args.batch_threads, args.conversations, args.torch_threads)
+                  args.threads, args.rounds, args.batch_threads, args.conversations, args.torch_threads,
+                  args.threads_compare)
 
 
 if __name__ == "__main__":

@@ -90,7 +90,7 @@ class Settings(BaseSettings):
     batch_window_ms: int = Field(default=20, ge=0, le=5000)
     queue_size: int = Field(default=256, ge=1)
     history_token_budget: int = Field(default=1024, ge=64)
-    # llama.cpp threads: one token at a time, and prompts / batches. None: all cores but one.
+    # llama.cpp threads: one token at a time, and prompts / batches. None: tuned (model.threads).
     llamacpp_threads: int | None = Field(default=None, ge=1, le=512)
     llamacpp_batch_threads: int | None = Field(default=None, ge=1, le=512)
 

@@ -8,7 +8,9 @@ each step decodes one token of every unfinished sequence in a single `llama_deco
 call. Streams keep what they computed between batches (`model.kv_streams`), so a
 conversation's next turn evaluates only its new text, and a new conversation starts
 from a copy of a stream that holds the system prompt. Prompts are evaluated in chunks of
-`n_batch` tokens. Decoding is greedy (argmax of the logits) unless a temperature is set.
+`n_batch` tokens. Each `llama_decode` runs on the thread count `model.threads` finds
+fastest for a step of its shape, unless the options pin one. Decoding is greedy (argmax
+of the logits) unless a temperature is set.
 Prompts are rendered with the model's Hugging Face tokenizer and chat template
 (`PromptBuilder`), so the worker, the budget and the injection handling are the same as
 for the transformers backend.
@@ -26,6 +28,7 @@ import importlib.util
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -36,6 +39,7 @@ from bot.errors import ConfigError
 from model.backend import Completion, RenderedPrompt
 from model.kv_streams import Placement, StreamCache
 from model.prompt import PromptBuilder, choose_chat_template
+from model.threads import Shape, ThreadTuner, candidates
 
 log = logging.getLogger(__name__)
 
@@ -47,20 +51,12 @@ def available() -> bool:
     return importlib.util.find_spec("llama_cpp") is not None
 
 
-def default_threads() -> int:
-    """Every usable core but one. llama.cpp's threads spin while they wait for each other,
-    so one busy core (the event loop, the OS, a neighbour) stalls a pool that uses them
-    all: measured on 2 shared cores, 2 threads fell to ~5 tokens/s where 1 kept 15-30,
-    and batches of 8 to 55 tokens/s where 1 thread kept 106."""
-    return max(1, len(os.sched_getaffinity(0)) - 1)
-
-
 @dataclass(frozen=True)
 class LlamaCppOptions:
     """`gguf`: the model file; `tokenizer_dir`: a folder with its Hugging Face tokenizer
     (None: read the tokenizer from the GGUF itself, slower to load). `threads` decode one
-    token at a time; `batch_threads` evaluate prompts and steps of several sequences
-    (None: `default_threads()` for both)."""
+    token at a time; `batch_threads` evaluate prompts and steps of several sequences.
+    None: chosen step by step between all cores but one and all cores (`model.threads`)."""
 
     gguf: Path
     tokenizer_dir: Path | None = None
@@ -87,6 +83,7 @@ class LlamaCppBackend:
         self._builder: PromptBuilder | None = None
         self._rng: Any = None
         self._streams = StreamCache(options.max_batch)
+        self._tuner = ThreadTuner(candidates(options.threads), candidates(options.batch_threads))
         # The worker may abandon a generation it thinks hung and reload: `close` stops the
         # decode loop at its next step and waits for it, instead of freeing the context
         # under it (a crash of the whole process).
@@ -119,9 +116,9 @@ class LlamaCppBackend:
         params.n_batch = params.n_ubatch = opts.n_batch
         params.n_seq_max = opts.max_batch
         params.kv_unified = False
-        threads = opts.threads or default_threads()
-        params.n_threads = threads
-        params.n_threads_batch = opts.batch_threads or threads
+        single, batch = candidates(opts.threads), candidates(opts.batch_threads)
+        self._tuner = ThreadTuner(single, batch)
+        params.n_threads, params.n_threads_batch = single[0], batch[0]
         ctx = internals.LlamaContext(model=model, params=params, verbose=True)
         self._model, self._ctx = model, ctx
         self._batch = internals.LlamaBatch(n_tokens=opts.n_batch, embd=0, n_seq_max=opts.max_batch, verbose=True)
@@ -130,8 +127,8 @@ class LlamaCppBackend:
         self._streams.forget_all()
         template = choose_chat_template(tokenizer.chat_template, "llama")
         self._builder = PromptBuilder(tokenizer, budget=opts.history_token_budget, chat_template=template)
-        log.info("loaded %s with llama.cpp (%d threads, %d for batches, %d sequences)",
-                 self.name, threads, params.n_threads_batch, opts.max_batch)
+        log.info("loaded %s with llama.cpp (threads %s, for batches %s, %d sequences)",
+                 self.name, "/".join(map(str, single)), "/".join(map(str, batch)), opts.max_batch)
 
     def render(self, request: GenerationRequest, max_new_tokens: int) -> RenderedPrompt:
         if self._builder is None:
@@ -166,6 +163,11 @@ class LlamaCppBackend:
         cached conversation (a benchmark's baseline); the rest is the backend's to change."""
         return self._streams
 
+    @property
+    def threads_preferred(self) -> dict[Shape, int]:
+        """For each shape of step decoded so far, the thread count now found fastest."""
+        return self._tuner.preferred()
+
     def _share_prefix(self, prompts: Sequence[RenderedPrompt]) -> None:
         """Evaluate once the prefix a batch's prompts share (the system prompt), when no
         stream holds it yet, so that the others start from copies of it."""
@@ -178,7 +180,7 @@ class LlamaCppBackend:
         for placement in plan:
             self._streams.forget(placement.stream)  # unknown until the decode below succeeds
         outputs, decoded = _decode(self._ctx, self._batch, self._model, prompts, plan, self.options.n_batch, self._pick,
-                                   self._closing.is_set)
+                                   self._closing.is_set, self._tuner)
         for placement in plan:
             self._streams.record(placement.stream, prompts[placement.prompt].token_ids + tuple(decoded[placement.prompt]))
         return outputs
@@ -256,14 +258,24 @@ def _silence_native_logs(llama_cpp: Any) -> None:
         llama_cpp.llama_log_set(_LOG_CALLBACK, ctypes.c_void_p(0))
 
 
+def _use_threads(llama_cpp: Any, ctx: Any, tokens: int, threads: int) -> None:
+    """Set the count llama.cpp uses for a call of `tokens` tokens: `n_threads` for one
+    token, `n_threads_batch` for more."""
+    single, batch = llama_cpp.llama_n_threads(ctx.ctx), llama_cpp.llama_n_threads_batch(ctx.ctx)
+    wanted = (threads, batch) if tokens == 1 else (single, threads)
+    if wanted != (single, batch):
+        llama_cpp.llama_set_n_threads(ctx.ctx, *wanted)
+
+
 Entry = tuple[int, int, int, bool]  # token, position, sequence, wants logits
 
 
 def _decode(ctx: Any, batch: Any, model: Any, prompts: Sequence[RenderedPrompt], plan: Sequence[Placement],
-            n_batch: int, pick: Callable[[Any], int],
-            stopping: Callable[[], bool]) -> tuple[list[list[int]], list[list[int]]]:
+            n_batch: int, pick: Callable[[Any], int], stopping: Callable[[], bool],
+            tuner: ThreadTuner) -> tuple[list[list[int]], list[list[int]]]:
     """Decode every prompt on its placement's stream; `pick` chooses each token; raises
-    `GenerationStopped` before the next `llama_decode` once `stopping()` is true.
+    `GenerationStopped` before the next `llama_decode` once `stopping()` is true; `tuner`
+    chooses each call's threads and is told how long it took.
 
     Returns, per prompt, the generated tokens and those of them whose keys and values
     the stream now holds (all but a last token that hit the length limit).
@@ -294,7 +306,12 @@ def _decode(ctx: Any, batch: Any, model: Any, prompts: Sequence[RenderedPrompt],
             for j, (token, pos, seq, logits) in enumerate(chunk):
                 raw.token[j], raw.pos[j], raw.n_seq_id[j], raw.logits[j] = token, pos, 1, logits
                 raw.seq_id[j][0] = seq
+            sequences = len({seq for _, _, seq, _ in chunk})
+            threads = tuner.choose(len(chunk), sequences)
+            _use_threads(llama_cpp, ctx, len(chunk), threads)
+            begun = time.perf_counter()
             ctx.decode(batch)
+            tuner.observe(len(chunk), threads, time.perf_counter() - begun, sequences)
             for j, (_, _, seq, logits) in enumerate(chunk):
                 if logits:
                     found[seq] = pick(np.ctypeslib.as_array(ctx.get_logits_ith(j), shape=(n_vocab,)))

@@ -23,8 +23,8 @@ from typing import Any
 from bot.core.ports import GenerationRequest
 from bot.errors import ConfigError
 from model.backend import Completion, RenderedPrompt
-from model.llamacpp import default_threads
 from model.prompt import PromptBuilder, choose_chat_template
+from model.threads import default_threads
 
 log = logging.getLogger(__name__)
 

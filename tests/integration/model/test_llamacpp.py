@@ -22,6 +22,7 @@ from model import llamacpp
 from model.backend import RenderedPrompt
 from model.default import default_gguf_path, default_model_path, is_fetched, shipped_gguf_path
 from model.llamacpp import LlamaCppBackend, LlamaCppOptions
+from model.threads import ThreadTuner, candidates
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 
@@ -278,18 +279,74 @@ def test_a_reply_stops_where_its_stream_is_full(cache_dir: Path) -> None:
         backend.close()
 
 
-def test_the_thread_settings_reach_the_llamacpp_context(cache_dir: Path) -> None:
+def threads_at_each_decode(backend: LlamaCppBackend) -> list[tuple[int, int, int]]:
+    """Record, at each `llama_decode`, its token count and the context's two thread counts."""
     import llama_cpp
 
+    seen: list[tuple[int, int, int]] = []
+    context = backend._ctx
+    real_decode = context.decode
+
+    def decode(batch: Any) -> None:
+        seen.append((batch.batch.n_tokens, llama_cpp.llama_n_threads(context.ctx),
+                     llama_cpp.llama_n_threads_batch(context.ctx)))
+        real_decode(batch)
+
+    context.decode = decode
+    return seen
+
+
+def test_the_thread_settings_pin_every_decode(cache_dir: Path) -> None:
     from model.loading import build_generator
 
     settings = load_settings(base_model=None, adapter_path=None, model_backend="llamacpp", max_batch=2,
-                             llamacpp_threads=1, llamacpp_batch_threads=2)
+                             max_new_tokens=TOKENS, llamacpp_threads=1, llamacpp_batch_threads=2)
     backend = build_generator(settings).backend
     assert isinstance(backend, LlamaCppBackend)
     backend.load()
     try:
-        assert llama_cpp.llama_n_threads(backend._ctx.ctx) == 1
-        assert llama_cpp.llama_n_threads_batch(backend._ctx.ctx) == 2
+        seen = threads_at_each_decode(backend)
+        backend.generate_tokens(render(backend, [[QUESTIONS[0]], [QUESTIONS[1]]]))
+        backend.generate_tokens(render(backend, [[QUESTIONS[2]]]))
+        assert {n for n, _, _ in seen} >= {1, 2}  # steps of one sequence and of two
+        assert {(single, batch) for _, single, batch in seen} == {(1, 2)}
+        assert backend.threads_preferred == {}  # nothing to choose
     finally:
         backend.close()
+
+
+class Alternating(ThreadTuner):
+    """Another thread count at every call: the worst a tuner can do to a reply."""
+
+    def __init__(self) -> None:
+        super().__init__((1,), (1,))
+        self.calls = 0
+
+    def choose(self, tokens: int, sequences: int = 1) -> int:
+        self.calls += 1
+        return 1 + self.calls % 2
+
+
+def test_changing_the_thread_count_between_steps_changes_no_token(make_backend: Any) -> None:
+    steady, switching = make_backend(8), make_backend(8)
+    steady._tuner = ThreadTuner((1,), (1,))
+    switching._tuner = Alternating()
+    seen = threads_at_each_decode(switching)
+    prompts = render(steady, [[q] for q in QUESTIONS])
+    assert switching.generate_tokens(prompts) == steady.generate_tokens(prompts)
+    assert switching.generate_tokens(prompts[:1]) == steady.generate_tokens(prompts[:1])
+    assert {batch for n, _, batch in seen if n > 1} == {1, 2}
+    assert {single for n, single, _ in seen if n == 1} == {1, 2}
+
+
+def test_unpinned_threads_are_tuned_per_step_size(make_backend: Any) -> None:
+    backend = make_backend(8)
+    seen = threads_at_each_decode(backend)
+    prompts = render(backend, [[q] for q in QUESTIONS])
+    backend.generate_tokens(prompts)
+    backend.generate_tokens(prompts[:1])
+    counts = set(candidates())  # 1 and 2 on 2 cores
+    assert {batch for n, _, batch in seen if n == 8} == counts  # each tried
+    preferred = backend.threads_preferred
+    if len(counts) > 1:
+        assert {(1, 1), (8, 8)} <= preferred.keys() and set(preferred.values()) <= counts
