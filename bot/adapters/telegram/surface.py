@@ -5,9 +5,10 @@ flag's primary reference (`card:`, with its message id, so it is edited in place
 restart too) and the topic an alias (`topic:`: all that a message typed in it carries).
 Elsewhere the card is a message moderators reply to, and every relayed message is another
 reference they may reply to. The core stores the references; this class keeps none.
-When a topic's card is gone (deleted by a moderator), or the flag was stored with only its
-topic (by a version of the bot that kept cards in memory), `update` sends a fresh card in
-the topic and returns its reference, which the core stores in place of the old one.
+When a card is gone (deleted by a moderator), or the flag was stored with only its topic
+(by a version of the bot that kept cards in memory), `update` sends a fresh card, in the
+topic or to the group, and returns its reference, which the core stores in place of the
+old one (the old one stays an alias: replies to earlier relays still reach the flag).
 """
 
 from __future__ import annotations
@@ -83,35 +84,26 @@ class ModeratorGroup:
                 topic_ref = TopicRef(chat, topic.message_thread_id)
                 card_ref = await self._send_card(bot, topic_ref, view)
                 return PostedFlag(str(card_ref), (str(topic_ref),))
-        card = await self._call(
-            lambda: bot.send_message(
-                chat,
-                flag_card(view, forum=False),
-                parse_mode=ParseMode.HTML,
-                reply_markup=flag_keyboard(view.flag_id, view.actions),
-                link_preview_options=NO_PREVIEW,
-            ),
-            "sendMessage",
-        )
-        return PostedFlag(str(ReplyRef(chat, card.message_id)))
+        return PostedFlag(str(await self._send_reply_card(bot, chat, view)))
 
     async def update(self, ref: str, view: FlagView) -> str | None:
-        """Edit the card; in a topic whose card is gone, or given a topic's (legacy) reference,
-        send a fresh card and return its reference instead."""
+        """Edit the card; where it is gone, or given a topic's (legacy) reference, send a
+        fresh card (in the topic, or to the group in reply mode) and return its reference."""
         bot, parsed = self._require_bot(), _parse(ref)
-        if isinstance(parsed, ReplyRef):
-            await self._edit_card(bot, parsed.chat_id, parsed.message_id, view, forum=False)
-            return None
         if isinstance(parsed, TopicRef):  # stored before cards had references of their own
             return str(await self._send_card(bot, parsed, view))
+        forum = isinstance(parsed, CardRef)
         try:
-            await self._edit_card(bot, parsed.chat_id, parsed.message_id, view, forum=True)
+            await self._edit_card(bot, parsed.chat_id, parsed.message_id, view, forum=forum)
             return None
         except DeliveryError as exc:
             if not _card_gone(exc):
                 raise
-        log.info("the card of flag %s is gone; sending a fresh one in its topic", view.flag_id)
-        return str(await self._send_card(bot, parsed.topic, view))
+        if isinstance(parsed, CardRef):
+            log.info("the card of flag %s is gone; sending a fresh one in its topic", view.flag_id)
+            return str(await self._send_card(bot, parsed.topic, view))
+        log.info("the card of flag %s is gone; sending a fresh one to the group", view.flag_id)
+        return str(await self._send_reply_card(bot, parsed.chat_id, view))
 
     async def relay(self, ref: str, author: str, text: str) -> str | None:
         bot, parsed = self._require_bot(), _parse(ref)
@@ -136,6 +128,19 @@ class ModeratorGroup:
         if isinstance(parsed, ReplyRef) and last is not None:
             return str(ReplyRef(parsed.chat_id, last.message_id))
         return None
+
+    async def _send_reply_card(self, bot: Bot, chat: int, view: FlagView) -> ReplyRef:
+        card = await self._call(
+            lambda: bot.send_message(
+                chat,
+                flag_card(view, forum=False),
+                parse_mode=ParseMode.HTML,
+                reply_markup=flag_keyboard(view.flag_id, view.actions),
+                link_preview_options=NO_PREVIEW,
+            ),
+            "sendMessage",
+        )
+        return ReplyRef(chat, card.message_id)
 
     async def _send_card(self, bot: Bot, ref: TopicRef, view: FlagView) -> CardRef:
         card = await self._call(

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.adapters.telegram.refs import CardRef, TopicRef, parse_ref
+from bot.adapters.telegram.refs import CardRef, ReplyRef, TopicRef, parse_ref
 from bot.core.ports import PostedFlag
 from bot.core.types import (
     ActionKind,
@@ -246,6 +246,25 @@ async def test_a_deleted_card_is_sent_afresh_once_and_its_reference_returned(
     resolved = flag_view(status=FlagStatus.RESOLVED, assignee="Bob", outcome=Outcome.SUPPORTED, actions=())
     assert await second.update(str(fresh), resolved) is None
     assert fake.sent(GROUP, thread_id=old.thread_id) == [card] and "resolved (supported)" in (card.text or "")
+
+
+async def test_in_reply_mode_a_deleted_card_is_sent_afresh_once_and_its_reference_returned(
+    fake: FakeBotApi, start_adapter: StartAdapter, tmp_path: Path
+) -> None:
+    fake.chats[GROUP]["is_forum"] = False
+    adapter = await start_adapter(telegram_settings(fake, tmp_path), RecordingCore())
+    posted = await adapter.post(flag_view())
+    old = parse_ref(posted.ref)
+    assert isinstance(old, ReplyRef)
+    fake.delete(GROUP, old.message_id)
+
+    fresh = parse_ref(await adapter.update(posted.ref, flag_view(status=FlagStatus.CLAIMED, assignee="Bob")) or "")
+    (card,) = fake.sent(GROUP)
+    assert fresh == ReplyRef(GROUP, card.message_id) and fresh != old
+    assert "claimed by Bob" in (card.text or "") and card.buttons()
+    resolved = flag_view(status=FlagStatus.RESOLVED, assignee="Bob", outcome=Outcome.SUPPORTED, actions=())
+    assert await adapter.update(str(fresh), resolved) is None
+    assert fake.sent(GROUP) == [card] and "resolved (supported)" in (card.text or "")
 
 
 async def test_a_legacy_topic_reference_gets_one_fresh_card_and_a_card_reference(

@@ -311,6 +311,40 @@ async def test_a_deleted_card_is_sent_afresh_once_and_edited_after_a_restart(fak
     assert cards(fake, thread) == [fresh], "the fresh card must be edited, not sent again"
 
 
+async def test_reply_mode_sends_a_deleted_card_afresh_and_replies_to_old_relays_still_reach_the_flag(
+    fake: FakeBotApi, boot: Boot
+) -> None:
+    fake.chats[GROUP]["is_forum"] = False
+
+    def card_buttons() -> list[Stored]:
+        return [m for m in fake.sent(GROUP) if m.buttons()]
+
+    first = await boot(ScriptedGenerator(REPLY))
+    await fake.private_text(LEE, CRISIS)
+    (old,) = await fake.wait_for(lambda: card_buttons() or None)
+    await press(fake, ALICE, old, next(d for _, d in old.buttons() if ":takeover:" in d))
+    await hears(fake, LEE, t("moderator_joined", "en"))
+    await fake.private_text(LEE, "are you still there?")
+    relay = await fake.wait_for(lambda: next((m for m in fake.sent(GROUP) if m.reply_to == old.message_id), None))
+    fake.delete(GROUP, old.message_id)
+    await first.stop()
+
+    second = await boot(ScriptedGenerator(REPLY))
+    await fake.group_text(GROUP, ALICE, "!note the card was deleted", reply_to=relay.message_id)
+    (fresh,) = await fake.wait_for(lambda: card_buttons() or None)
+    assert fresh.message_id > relay.message_id and "a moderator has the conversation" in (fresh.text or "")
+    (flag,) = await second.manager.store.flags.by_status()
+    assert [m.ref for m in await second.manager.store.flags.mappings(flag.id)] == [f"reply:{GROUP}:{fresh.message_id}"]
+    await second.stop()
+
+    await boot(ScriptedGenerator(REPLY))
+    await fake.group_text(GROUP, ALICE, "Still here for you.", reply_to=relay.message_id)  # an old relay, after a restart
+    await hears(fake, LEE, f"{t('moderator_label', 'en')}: Still here for you.")
+    await press(fake, ALICE, fresh, next(d for _, d in fresh.buttons() if ":release:" in d))
+    await fake.wait_for(lambda: "a moderator has the conversation" not in (fresh.text or ""))
+    assert card_buttons() == [fresh], "the fresh card must be edited, not sent again"
+
+
 async def test_reply_mode_relays_through_replies(fake: FakeBotApi, boot: Boot) -> None:
     fake.chats[GROUP]["is_forum"] = False
     await boot(ScriptedGenerator(REPLY))
