@@ -7,7 +7,9 @@ between flags and threads/topics live in the database, so a restart loses nothin
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import weakref
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 
@@ -61,6 +63,10 @@ class Moderation:
         self._notify_user = notify_user
         self._pause_user = pause_user
         self._surfaces: dict[str, ModeratorSurface] = {}
+        # One refresh of a flag at a time: two at once could each find its card deleted and
+        # post one afresh, and only one of the two copies would be edited from then on. A
+        # lock lives while a refresh holds or awaits it.
+        self._refreshing: weakref.WeakValueDictionary[int, asyncio.Lock] = weakref.WeakValueDictionary()
 
     def register_surface(self, surface: ModeratorSurface) -> None:
         self._surfaces[surface.name] = surface
@@ -182,6 +188,11 @@ class Moderation:
     async def refresh(self, flag_id: int) -> FlagView | None:
         """Edit the flag's first message on every surface so all moderators see its state; where
         a surface had to post it afresh, its new reference becomes the primary one."""
+        lock = self._refreshing.setdefault(flag_id, asyncio.Lock())
+        async with lock:
+            return await self._refresh(flag_id)
+
+    async def _refresh(self, flag_id: int) -> FlagView | None:
         view = await self.view(flag_id)
         if view is None:
             return None

@@ -91,7 +91,8 @@ class RecordingSurface:
 
     Each post hands back `aliases` alias references besides the primary one. An update of
     a reference in `gone` (its message deleted) "posts the message afresh": it returns a
-    new reference, which is not gone.
+    new reference, which is not gone. `update_delay`: seconds each update waits first (a
+    slow network), so that concurrent refreshes can interleave.
     """
 
     name: str = "test"
@@ -101,6 +102,7 @@ class RecordingSurface:
     fail_posts: int = 0
     aliases: int = 0
     gone: set[str] = field(default_factory=set)
+    update_delay: float = 0.0
 
     async def post(self, view: FlagView) -> PostedFlag:
         if self.fail_posts:
@@ -111,6 +113,7 @@ class RecordingSurface:
         return PostedFlag(f"{self.name}-ref-{view.flag_id}", aliases)
 
     async def update(self, ref: str, view: FlagView) -> str | None:
+        await asyncio.sleep(self.update_delay)
         self.updates.append((ref, view))
         if ref not in self.gone:
             return None

@@ -4,8 +4,11 @@ the real manager on a real SQLite file, with the recording surface."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from pathlib import Path
+
+import pytest
 
 from bot.core.types import ActionKind, Actor, FlagStatus, Inbound, ModeratorAction, Platform, SessionState, UserRef
 from bot.store.records import MappingRecord
@@ -81,4 +84,23 @@ async def test_only_the_first_of_two_concurrent_replacements_becomes_primary(tmp
     assert core.surface.updates[-1][0] == "card-a"
     flag = await core.store.flags.get(flag_id)
     assert flag is not None and flag.status is FlagStatus.CLAIMED
+    await core.close()
+
+
+async def test_concurrent_refreshes_of_a_flag_whose_card_is_gone_post_it_afresh_once(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    core = await make_core(tmp_path)
+    flag_id = await flagged(core)
+    first = f"test-ref-{flag_id}"
+    core.surface.gone.add(first)
+    core.surface.update_delay = 0.05
+
+    notes = await asyncio.gather(*(core.manager.moderator_text(OPERATOR, "test", first, f"!note {n}") for n in range(3)))
+    assert all(note is not None and note.ok for note in notes)
+    refs = [ref for ref, _ in core.surface.updates]
+    assert refs[0] == first and len(set(refs[1:])) == 1 and refs[1] != first, "posted afresh once, then edited"
+    assert [m.ref for m in await core.store.flags.mappings(flag_id)] == [refs[1]]
+    assert "posted afresh twice" not in caplog.text
+    assert sorted(n.text for n in await core.store.flags.notes(flag_id)) == ["0", "1", "2"]
     await core.close()
