@@ -67,7 +67,7 @@ class ThreadTuner:
 
     def __init__(self, single: Sequence[int], batch: Sequence[int], *, probe_every: int = 16,
                  max_probe_every: int = 128, smoothing: float = 0.2) -> None:
-        if not single or not batch or min(*single, *batch) < 1:
+        if not single or not batch or min((*single, *batch)) < 1:
             raise ValueError("thread candidates must be positive and non-empty")
         self._single, self._batch = tuple(single), tuple(batch)
         self._probe_every, self._max_probe_every = probe_every, max_probe_every
