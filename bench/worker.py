@@ -110,6 +110,11 @@ async def _concurrent(worker: Worker, prompts: Sequence[str]) -> Run:
     return Run(time.perf_counter() - started, sum(t for _, t in results), [lat for lat, _ in results])
 
 
+def _batching_worker(backend: Backend, config: Config) -> Worker:
+    """The worker as served: batches of up to `concurrency` requests, collected for 20 ms."""
+    return Worker(backend, WorkerOptions(max_batch=config.concurrency, batch_window_ms=20, max_new_tokens=config.tokens))
+
+
 def _merge(runs: Sequence[Run]) -> Run:
     return Run(sum(r.wall_s for r in runs), sum(r.tokens for r in runs), [x for r in runs for x in r.latencies])
 
@@ -166,8 +171,7 @@ async def _bench_backend(name: str, make: Callable[[int], Backend], config: Conf
     print(f"\n== {name}: {config.concurrency} concurrent requests, {config.tokens} new tokens max, greedy, "
           f"{config.rounds} interleaved rounds")
     batched_backend, sequential_backend = make(config.concurrency), make(1)
-    batched = Worker(batched_backend, WorkerOptions(max_batch=config.concurrency, batch_window_ms=20,
-                                                    max_new_tokens=config.tokens))
+    batched = _batching_worker(batched_backend, config)
     sequential = Worker(sequential_backend, WorkerOptions(max_batch=1, batch_window_ms=0, max_new_tokens=config.tokens))
     async with batched, sequential:
         await _concurrent(batched, _prompts(config, 0))  # warm-up (first-call allocations)
@@ -237,8 +241,7 @@ async def _bench_conversations(options: LlamaCppOptions, config: Config) -> None
     print(f"\n== llama.cpp: {config.concurrency} conversations x {turns} turns, {config.tokens} new tokens max, "
           "every user's next message at the same time")
     variants = {"kept": LlamaCppBackend(options), "forgotten": _ForgetfulBackend(options)}
-    workers = {name: Worker(backend, WorkerOptions(max_batch=config.concurrency, batch_window_ms=20,
-                                                  max_new_tokens=config.tokens)) for name, backend in variants.items()}
+    workers = {name: _batching_worker(backend, config) for name, backend in variants.items()}
     histories = {name: [[ChatTurn(Role.USER, text)] for text in _prompts(config, 1)] for name in variants}
     walls: dict[str, list[float]] = {name: [] for name in variants}
     async with workers["kept"], workers["forgotten"]:
@@ -272,8 +275,7 @@ async def _bench_threads(base: LlamaCppOptions, config: Config) -> None:
     counts = candidates()
     variants = {"tuned (default)": (None, None)} | {f"pinned {n}": (n, n) for n in counts}
     backends = {name: LlamaCppBackend(replace(base, threads=t, batch_threads=b)) for name, (t, b) in variants.items()}
-    workers = {name: Worker(backend, WorkerOptions(max_batch=config.concurrency, batch_window_ms=20,
-                                                  max_new_tokens=config.tokens)) for name, backend in backends.items()}
+    workers = {name: _batching_worker(backend, config) for name, backend in backends.items()}
     conditions = ("as is", "busy neighbour")
     print(f"\n== llama.cpp threads: tuned vs pinned ({'/'.join(map(str, counts))}), {config.concurrency} requests at "
           f"once and 1 alone, {config.tokens} new tokens max, {config.rounds} interleaved rounds")

@@ -39,7 +39,7 @@ from bot.errors import ConfigError
 from model.backend import Completion, RenderedPrompt
 from model.kv_streams import Placement, StreamCache
 from model.prompt import PromptBuilder, choose_chat_template
-from model.threads import Shape, ThreadTuner, candidates
+from model.threads import Shape, ThreadTuner, candidates, usable_cores
 
 log = logging.getLogger(__name__)
 
@@ -116,9 +116,7 @@ class LlamaCppBackend:
         params.n_batch = params.n_ubatch = opts.n_batch
         params.n_seq_max = opts.max_batch
         params.kv_unified = False
-        single, batch = candidates(opts.threads), candidates(opts.batch_threads)
-        self._tuner = ThreadTuner(single, batch)
-        params.n_threads, params.n_threads_batch = single[0], batch[0]
+        params.n_threads, params.n_threads_batch = self._tuner.single[0], self._tuner.batch[0]
         ctx = internals.LlamaContext(model=model, params=params, verbose=True)
         self._model, self._ctx = model, ctx
         self._batch = internals.LlamaBatch(n_tokens=opts.n_batch, embd=0, n_seq_max=opts.max_batch, verbose=True)
@@ -128,7 +126,7 @@ class LlamaCppBackend:
         template = choose_chat_template(tokenizer.chat_template, "llama")
         self._builder = PromptBuilder(tokenizer, budget=opts.history_token_budget, chat_template=template)
         log.info("loaded %s with llama.cpp (threads %s, for batches %s, %d sequences)",
-                 self.name, "/".join(map(str, single)), "/".join(map(str, batch)), opts.max_batch)
+                 self.name, "/".join(map(str, self._tuner.single)), "/".join(map(str, self._tuner.batch)), opts.max_batch)
 
     def render(self, request: GenerationRequest, max_new_tokens: int) -> RenderedPrompt:
         if self._builder is None:
@@ -229,7 +227,7 @@ def requantize(source: Path, target: Path, kind: str = "Q8_0") -> Path:
     params = llama_cpp.llama_model_quantize_default_params()
     params.ftype = ftype
     params.allow_requantize = True
-    params.nthread = len(os.sched_getaffinity(0))
+    params.nthread = usable_cores()
     partial = target.with_name(target.name + ".partial")
     try:
         failed = llama_cpp.llama_model_quantize(str(source).encode(), str(partial).encode(), ctypes.byref(params))
@@ -260,7 +258,7 @@ def _silence_native_logs(llama_cpp: Any) -> None:
 
 def _use_threads(llama_cpp: Any, ctx: Any, tokens: int, threads: int) -> None:
     """Set the count llama.cpp uses for a call of `tokens` tokens: `n_threads` for one
-    token, `n_threads_batch` for more."""
+    token, `n_threads_batch` for more (as `ThreadTuner.single` / `.batch`)."""
     single, batch = llama_cpp.llama_n_threads(ctx.ctx), llama_cpp.llama_n_threads_batch(ctx.ctx)
     wanted = (threads, batch) if tokens == 1 else (single, threads)
     if wanted != (single, batch):

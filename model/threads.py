@@ -6,8 +6,9 @@ decodes faster; once the event loop, the OS or another process takes one of thos
 the pool stalls at each barrier and a step takes several times as long as with one
 thread fewer (measured in docs/model.md). No fixed count is right for both, so the
 backend times each `llama_decode` and `ThreadTuner` keeps, for each shape of step (how
-many tokens, over how many sequences), a running cost per token of every candidate count. It uses the cheapest, and every so often tries
-another for one step: a probe, which replaces that candidate's stale figure. A probe that
+many tokens, over how many sequences), a running cost per token of every candidate
+count. It uses the cheapest, and every so often tries another for one step: a probe,
+which replaces that candidate's stale figure. A probe that
 loses makes the next one twice as far away (up to `max_probe_every` steps), so a machine
 that stays busy pays for one slow step in 128, and one whose core comes free again finds
 it within 128 steps; a probe that wins switches at once.
@@ -21,6 +22,7 @@ from dataclasses import dataclass, field
 
 
 def usable_cores() -> int:
+    """The cores this process may run on."""
     return len(os.sched_getaffinity(0))
 
 
@@ -60,16 +62,18 @@ class _Record:
 class ThreadTuner:
     """Chooses the thread count of each llama.cpp step from the cost of earlier ones.
 
-    `single`: the candidates for steps of one token (one sequence decoding alone);
-    `batch`: for steps of several (prompts, several sequences at once). Each is tried in
-    order before the cheapest is used. Not thread-safe: the backend calls it under its lock.
+    `single`: the candidates for steps of one token (one sequence decoding alone), which
+    llama.cpp runs on `n_threads`; `batch`: for steps of several (prompts, several
+    sequences at once), run on `n_threads_batch`. Each is tried in order before the
+    cheapest is used; the first of each is the count to start a context with. Not
+    thread-safe: the backend calls it under its lock.
     """
 
     def __init__(self, single: Sequence[int], batch: Sequence[int], *, probe_every: int = 16,
                  max_probe_every: int = 128, smoothing: float = 0.2) -> None:
         if not single or not batch or min((*single, *batch)) < 1:
             raise ValueError("thread candidates must be positive and non-empty")
-        self._single, self._batch = tuple(single), tuple(batch)
+        self.single, self.batch = tuple(single), tuple(batch)
         self._probe_every, self._max_probe_every = probe_every, max_probe_every
         self._smoothing = smoothing
         self._records: dict[Shape, _Record] = {}
@@ -78,7 +82,7 @@ class ThreadTuner:
         """The thread count for a step of `tokens` tokens of `sequences` sequences (a
         prompt spread over several costs more than one of the same length); report its
         time to `observe`."""
-        options = self._single if tokens == 1 else self._batch
+        options = self.options(tokens)
         if len(options) == 1:
             return options[0]
         record = self._record(tokens, sequences)
@@ -98,7 +102,7 @@ class ThreadTuner:
 
     def observe(self, tokens: int, threads: int, seconds: float, sequences: int = 1) -> None:
         """How long a step chosen by `choose(tokens, sequences)` took on `threads` threads."""
-        options = self._single if tokens == 1 else self._batch
+        options = self.options(tokens)
         if len(options) == 1 or threads not in options:
             return
         record = self._record(tokens, sequences)
@@ -111,6 +115,10 @@ class ThreadTuner:
         if len(record.cost) == len(options):
             won = min(options, key=record.cost.__getitem__) == threads
             record.interval = self._probe_every if won else min(record.interval * 2, self._max_probe_every)
+
+    def options(self, tokens: int) -> tuple[int, ...]:
+        """The candidates for a step of `tokens` tokens."""
+        return self.single if tokens == 1 else self.batch
 
     def preferred(self) -> dict[Shape, int]:
         """For each shape of step (tokens, sequences, as size classes) seen with a choice

@@ -284,15 +284,13 @@ def threads_at_each_decode(backend: LlamaCppBackend) -> list[tuple[int, int, int
     import llama_cpp
 
     seen: list[tuple[int, int, int]] = []
-    context = backend._ctx
-    real_decode = context.decode
 
-    def decode(batch: Any) -> None:
-        seen.append((batch.batch.n_tokens, llama_cpp.llama_n_threads(context.ctx),
-                     llama_cpp.llama_n_threads_batch(context.ctx)))
-        real_decode(batch)
+    def record(_: int) -> None:
+        context = backend._ctx.ctx
+        seen.append((backend._batch.batch.n_tokens, llama_cpp.llama_n_threads(context),
+                     llama_cpp.llama_n_threads_batch(context)))
 
-    context.decode = decode
+    before_each_decode(backend, record)
     return seen
 
 
